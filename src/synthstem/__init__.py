@@ -1,0 +1,61 @@
+"""synthstem: synthetic atomic-resolution HAADF-STEM data with exact ground truth.
+
+The public API is small and imported lazily, so ``import synthstem`` is cheap and
+``python -m synthstem --help`` does not compile any numba kernel.
+
+Units throughout: lengths [Angstrom], energies [eV], angles [mrad], images in pixels
+with x = column, y = row and pixel (row j, column i) sampled at scan position
+(x, y) = (i, j) * size / pixels.
+"""
+
+from importlib import import_module
+
+from ._version import __version__
+
+_API = {
+    # structures
+    "prototypes": "synthstem.structures.prototypes",
+    "prototype": "synthstem.structures.prototypes",
+    "load_structure": "synthstem.structures.readers",
+    "orient": "synthstem.structures.orient",
+    "OrientedCell": "synthstem.structures.orient",
+    "zone_axes": "synthstem.structures.zone_axes",
+    "project_positions": "synthstem.structures.columns",
+    "merge_columns": "synthstem.structures.columns",
+    "Columns": "synthstem.structures.columns",
+    "item_name": "synthstem.structures.names",
+    "parse_item_name": "synthstem.structures.names",
+    "add_point_defect": "synthstem.structures.defects",
+    "DefectRecord": "synthstem.structures.defects",
+    # physics
+    "Microscope": "synthstem.physics.optics",
+    "simulate": "synthstem.physics.simulate",
+    "SimulationResult": "synthstem.physics.simulate",
+    # noise
+    "add_stem_noise": "synthstem.noise.stem_noise",
+    "CONDITIONS": "synthstem.noise.conditions",
+    "Condition": "synthstem.noise.conditions",
+    # datasets
+    "read_item": "synthstem.io.hdf5",
+    "write_item": "synthstem.io.hdf5",
+    "Item": "synthstem.io.hdf5",
+    "load_config": "synthstem.config",
+    "run_dataset": "synthstem.pipeline",
+    # exports
+    "export_dataset": "synthstem.labels.export",
+}
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name):
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'synthstem' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(__all__)

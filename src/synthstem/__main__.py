@@ -1,0 +1,3 @@
+from synthstem.cli import main
+
+raise SystemExit(main())
