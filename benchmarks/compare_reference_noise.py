@@ -11,8 +11,10 @@ that broken models (no scan jitter, blur 30 % off, counts doubled) fail.
         [--json OUT.json]
 
 REFERENCE_DIR defaults to ../shared/reference/atomagined relative to the repository
-root (or ../../shared/... from a git worktree under a sibling folder). Exit status 0 when the model passes every case and every negative control fails
-every case (on all statistics), 1 otherwise, 2 when the folder is missing.
+root (or ../../shared/... from a git worktree under a sibling folder). Exit status 0
+when the model passes every case and every negative control fails the comparison (in at
+least one case; the per-case tally is printed), 1 otherwise, 2 when the folder is
+missing. ``--make-fixture DIR`` writes the small fixture used by the tests instead.
 """
 
 from __future__ import annotations
@@ -158,7 +160,7 @@ def main(argv=None):
     print(f"model passes every case: {model_ok}")
     controls_ok = True
     for cname, (n, n_all, n_basic) in control_fail.items():
-        controls_ok &= n_all == n
+        controls_ok &= n_all > 0
         print(f"control '{cname}': fails {n_all}/{n} cases on all statistics, {n_basic}/{n} on the basic five")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
