@@ -438,6 +438,8 @@ def process_task(task):
     or ``error`` and ``traceback``.
     """
     t_start = time.perf_counter()
+    if "error" in task.structure:  # the structure could not be loaded at plan time
+        return {"ok": False, "name": task.name, "error": task.structure["error"], "traceback": ""}
     try:
         item, timings = _builder(task.builder)(task)
         t0 = time.perf_counter()
