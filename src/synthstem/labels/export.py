@@ -1,0 +1,557 @@
+"""ML exports of a finished dataset: COCO, CVAT, semantic masks, heatmaps, defect boxes,
+splits, few-shot subsets and augmented variants.
+
+``export_dataset`` is a post-processing stage: it reads the items of a dataset folder with
+``synthstem.io.hdf5.read_item`` and writes, under ``dataset_dir/annotations/`` (and
+``dataset_dir/augmented/`` for augmented variants, same layout)::
+
+    categories.json                       class ids, names, palette colours, radius used
+    splits.json                           split, groups, seeds, few-shot subsets
+    {split}_images/<item>-<cond>.png      8-bit min/max-stretched image (full frame)
+    RLE_annotations/{split}_annotations_with_class.json   COCO, one class per column class
+    RLE_annotations/{split}_annotations.json              COCO, class-agnostic
+    RLE_annotations/{K}_shot/run_{i}/train_annotations[_with_class].json   few-shot
+    {split}_semantic_masks/<stem>.png     pixel value = COCO category id (0 background)
+    {split}_color_masks/<stem>.png        the same, coloured with masks.PALETTE
+    {split}_heatmaps/<stem>.npz           per-element Gaussian heatmaps, peak map, coordinates
+    cvat/{split}_annotations.xml          CVAT for images 1.1
+    boxes/{split}_defect_boxes.json       {"<stem>.png": [[x, y, w, h], ...]}
+    augmented only: params/<item>-<cond>.json    drawn parameters of every variant
+
+``split`` is 'train'/'test' with ``splits``, else 'all'. Every file is written atomically;
+the output depends only on the items and ``seed``.
+"""
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..noise import augment as aug
+from ..random import as_rng
+from . import _io
+from .boxes import boxes_document, clip_boxes, to_topleft
+from .coco import DEFECT, category_table, coco_document, image_instances, subset_document
+from .cvat import cvat_bytes, cvat_image_entry, cvat_tree
+from .masks import (DEFAULT_RADIUS_ANGSTROM, DEFAULT_RADIUS_PX, colorize, elements_of,
+                    gaussian_heatmaps, instance_map, palette_hex, semantic_mask)
+from .splits import DEFAULT_RUNS, DEFAULT_SHOTS, few_shot_subsets, split_groups, structure_group
+
+EXPORTS = ("coco", "cvat", "masks", "heatmaps", "boxes")
+AUGMENT_KEYS = {"variants": 43, "n_transforms": (2, 4), "transforms": None, "ranges": None,
+                "splits": None, "min_box_size": 2.0, "min_box_visible": 0.5}
+SPLIT_KEYS = {"by": "structure", "test_fraction": 0.2, "few_shot": True,
+              "shots": DEFAULT_SHOTS, "runs": DEFAULT_RUNS}
+SPLIT_STAGE = 7  # SeedSequence stage id of the split stream
+DEFAULT_HEATMAP_SIGMA_ANGSTROM = 0.25
+
+
+@dataclass
+class Annotated:
+    """One exported image with its labels (all coordinates in pixels).
+
+    ``xy`` follow the pixel-centre convention of docs/DESIGN.md; ``defect_boxes`` are
+    continuous, top-left origin ``[x, y, w, h]``.
+    """
+
+    file_name: str
+    image: np.ndarray
+    xy: np.ndarray
+    labels: list
+    defect_boxes: np.ndarray
+    radius: float
+    sigma: float
+    peak_map: np.ndarray | None = None
+    inst_map: np.ndarray | None = None
+    visible: np.ndarray | None = None
+    png_range: tuple | None = None
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def stem(self):
+        return self.file_name.rsplit(".", 1)[0]
+
+    def instances_map(self):
+        if self.inst_map is None:
+            self.inst_map = instance_map(self.xy, self.image.shape, self.radius)
+        return self.inst_map
+
+
+# ----------------------------------------------------------------------------- items
+
+def _get(obj, name, default=None):
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _columns(item):
+    """(xy, labels) of an item: its Columns, else unique projected positions labelled 'column'."""
+    cols = _get(item, "columns")
+    if cols is not None:
+        xy = np.asarray(_get(cols, "xy"), dtype=np.float64).reshape(-1, 2)
+        labels = [str(s) for s in _get(cols, "label")]
+        return xy, labels
+    full = np.asarray(_get(item, "full_coords"), dtype=np.float64).reshape(-1, 2)
+    xy = np.unique(np.round(full, 3), axis=0)
+    return xy, ["column"] * len(xy)
+
+
+def _pixel_size(item, shape):
+    attrs = _get(item, "attrs") or {}
+    try:
+        return float(str(attrs["angstrom_xy"]).strip("'\" ")) / shape[1]
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def _condition_suffix(condition):
+    parts = str(condition).split("-", 1)
+    return parts[1] if len(parts) == 2 and parts[0].startswith("stem") else str(condition)
+
+
+def _peak_key(condition):
+    suffix = _condition_suffix(condition)
+    if suffix.startswith("comb"):
+        return "dfct" + suffix[4:]
+    return suffix
+
+
+def _item_image(item, condition):
+    if condition == "raw":
+        return np.asarray(_get(item, "raw"), dtype=np.float64)
+    images = _get(item, "images") or {}
+    if condition not in images:
+        raise ValueError(f"image_condition {condition!r} not in item {_get(item, 'name')!r}; "
+                         f"available: {sorted(images)} and 'raw'")
+    return np.asarray(images[condition], dtype=np.float64)
+
+
+def _defect_boxes(item, condition, shape):
+    boxes = []
+    wanted = {str(condition), _condition_suffix(condition)}
+    for rec in _get(item, "defects") or []:
+        cond = rec.get("condition") if isinstance(rec, dict) else None
+        if cond is not None and (str(cond) in wanted or _condition_suffix(cond) in wanted):
+            if rec.get("bbox_px") is not None:
+                boxes.append(to_topleft(rec["bbox_px"])[0])
+    b, _ = clip_boxes(np.asarray(boxes).reshape(-1, 4), shape, min_size=1.0)
+    return b
+
+
+def item_records(item, image_condition="stem00-clean", radius_angstrom=DEFAULT_RADIUS_ANGSTROM,
+                 radius_px=None, heatmap_sigma_angstrom=DEFAULT_HEATMAP_SIGMA_ANGSTROM,
+                 heatmap_sigma_px=None):
+    """The :class:`Annotated` images of one item (one per condition in ``image_condition``).
+
+    Radii: ``radius_px`` if given, else ``radius_angstrom`` / pixel size (pixel size =
+    ``attrs['angstrom_xy']`` / image width), else :data:`masks.DEFAULT_RADIUS_PX`. The
+    heatmap sigma follows the same rule (fallback 2.5 px).
+    """
+    conditions = [image_condition] if isinstance(image_condition, str) else list(image_condition)
+    name = str(_get(item, "name"))
+    xy, labels = _columns(item)
+    peak_maps = _get(item, "peak_maps") or {}
+    out = []
+    for cond in conditions:
+        image = _item_image(item, cond)
+        px = _pixel_size(item, image.shape)
+        radius = float(radius_px) if radius_px is not None else (
+            radius_angstrom / px if px else DEFAULT_RADIUS_PX)
+        sigma = float(heatmap_sigma_px) if heatmap_sigma_px is not None else (
+            heatmap_sigma_angstrom / px if px else 2.5)
+        if not radius > 0 or not sigma > 0:
+            raise ValueError(f"radius ({radius} px) and heatmap sigma ({sigma} px) must be > 0")
+        pm = peak_maps.get(_peak_key(cond), peak_maps.get("clean"))
+        out.append(Annotated(
+            file_name=f"{name}-{cond}.png", image=image, xy=xy, labels=labels,
+            defect_boxes=_defect_boxes(item, cond, image.shape), radius=radius, sigma=sigma,
+            peak_map=None if pm is None else np.asarray(pm, dtype=bool),
+            visible=aug.points_visible(xy, image.shape),
+            png_range=(float(image.min()), float(image.max())),
+            meta={"item": name, "condition": cond, "pixel_size_angstrom": px, "variant": 0},
+        ))
+    return out
+
+
+def augment_record(record, params, variant, min_box_size=2.0, min_box_visible=0.5):
+    """The record of one augmented variant (image and every annotation transformed)."""
+    image = aug.apply(record.image, params)
+    xy = aug.transform_points(record.xy, params)
+    boxes, _ = aug.transform_boxes(record.defect_boxes, params, min_size=min_box_size,
+                                   min_visible=min_box_visible)
+    m = np.asarray(params["matrix"])
+    scale = float(np.sqrt(abs(np.linalg.det(m[:2, :2]))))
+    meta = dict(record.meta, variant=int(variant), base=record.file_name)
+    return replace(
+        record,
+        file_name=f"{record.stem}-a{variant:02d}.png", image=image, xy=xy, defect_boxes=boxes,
+        radius=record.radius * scale, sigma=record.sigma * scale,
+        peak_map=None if record.peak_map is None else aug.transform_peak_map(record.peak_map, params),
+        inst_map=aug.warp_labels(record.instances_map(), params, fill=-1),
+        visible=aug.points_visible(xy, image.shape), meta=meta,
+    )
+
+
+def augment_variants(record, variants=43, seed=0, n_transforms=(2, 4), transforms=None, ranges=None,
+                     min_box_size=2.0, min_box_visible=0.5):
+    """Yield ``(variant, params, record)`` for the original (variant 0) and ``variants`` variants.
+
+    Variant ``v`` draws from :func:`synthstem.noise.augment.variant_rng` (seed, base file
+    name, v), so it is reproducible alone.
+    """
+    if int(variants) < 0:
+        raise ValueError(f"variants must be >= 0, got {variants}")
+    shape = record.image.shape
+    for v in range(int(variants) + 1):
+        if v == 0:
+            params = aug.identity_params(shape)
+        else:
+            params = aug.get_params(aug.variant_rng(seed, record.file_name, v), shape,
+                                    n_transforms=n_transforms, transforms=transforms, ranges=ranges)
+        params["variant"] = v
+        params["seed"] = [int(seed), record.file_name, v]
+        yield v, params, augment_record(record, params, v, min_box_size, min_box_visible)
+
+
+# ----------------------------------------------------------------------------- writer
+
+class _Writer:
+    """Writes per-image files at once and keeps the per-split documents until ``finish``."""
+
+    def __init__(self, root, exports, categories, min_area=0, write_files=True):
+        self.root = Path(root) if root is not None else None
+        self.exports = tuple(exports)
+        self.categories = categories
+        self.cat_id = {c["name"]: c["id"] for c in categories}
+        self.min_area = int(min_area)
+        self.write_files = write_files and self.root is not None
+        self.coco = {}  # split -> (images, instances)
+        self.cvat = {}
+        self.boxes = {}
+        self.arrays = {}  # in-memory results when not writing
+
+    def _put(self, rel, kind, payload):
+        if self.write_files:
+            path = self.root / rel
+            if kind == "png":
+                _io.write_png(path, payload)
+            elif kind == "npz":
+                _io.write_npz(path, **payload)
+        else:
+            self.arrays[str(rel)] = payload
+
+    def add(self, rec, split):
+        shape = rec.image.shape
+        lo, hi = rec.png_range or (None, None)
+        self._put(Path(f"{split}_images") / rec.file_name, "png", _io.to_uint8(rec.image, lo, hi))
+        need_inst = "coco" in self.exports or "masks" in self.exports
+        if need_inst:
+            inst = rec.instances_map()
+            if self.min_area > 0:
+                areas = np.bincount(inst.ravel() + 1, minlength=len(rec.xy) + 1)[1:]
+                small = np.concatenate([[False], areas < self.min_area])
+                inst = np.where(small[inst + 1], -1, inst)
+        if "coco" in self.exports:
+            insts = image_instances(rec.xy, rec.labels, shape, rec.radius, rec.defect_boxes,
+                                    min_area=self.min_area, inst_map=inst)
+            image = {"file_name": rec.file_name, "width": int(shape[1]), "height": int(shape[0]),
+                     "synthstem": {k: v for k, v in rec.meta.items() if k != "params"}}
+            imgs, all_insts = self.coco.setdefault(split, ([], []))
+            imgs.append(image)
+            all_insts.append(insts)
+        if "masks" in self.exports:
+            ids = [self.cat_id[lab] for lab in rec.labels]
+            sem = semantic_mask(inst, ids)
+            self._put(Path(f"{split}_semantic_masks") / f"{rec.stem}.png", "png", sem)
+            self._put(Path(f"{split}_color_masks") / f"{rec.stem}.png", "png", colorize(sem))
+        if "heatmaps" in self.exports:
+            elements = sorted({e for c in self.categories if c["name"] != DEFECT
+                               for e in elements_of(c["name"])})
+            maps = gaussian_heatmaps(rec.xy, rec.labels, shape, rec.sigma, elements=elements)
+            payload = {f"heatmap_{e}": maps[e] for e in elements}
+            payload.update(
+                elements=np.array(elements, dtype="U8"), xy=np.asarray(rec.xy, dtype=np.float32),
+                labels=np.array(rec.labels, dtype="U16"), visible=np.asarray(rec.visible, dtype=bool),
+                sigma_px=np.float64(rec.sigma),
+            )
+            if rec.peak_map is not None:
+                payload["peak_map"] = rec.peak_map
+            self._put(Path(f"{split}_heatmaps") / f"{rec.stem}.npz", "npz", payload)
+        if "cvat" in self.exports:
+            self.cvat.setdefault(split, []).append(cvat_image_entry(
+                rec.file_name, shape, rec.xy, rec.labels, rec.radius, rec.defect_boxes, DEFECT))
+        if "boxes" in self.exports:
+            self.boxes.setdefault(split, []).append((rec.file_name, rec.defect_boxes))
+
+    def documents(self):
+        """The per-split documents: {'coco': {split: (with_class, agnostic)}, 'cvat': ..., 'boxes': ...}."""
+        out = {"coco": {}, "cvat": {}, "boxes": {}}
+        for split, (imgs, insts) in self.coco.items():
+            out["coco"][split] = (coco_document(imgs, insts, self.categories),
+                                  coco_document(imgs, insts, self.categories, agnostic=True))
+        for split, entries in self.cvat.items():
+            names = [c["name"] for c in self.categories]
+            out["cvat"][split] = cvat_tree(entries, names, task_name=f"synthstem-{split}",
+                                           label_ids=self.cat_id)
+        for split, entries in self.boxes.items():
+            out["boxes"][split] = boxes_document(entries)
+        return out
+
+    def finish(self, few_shot=None):
+        docs = self.documents()
+        if not self.write_files:
+            return docs
+        for split, (with_class, agnostic) in docs["coco"].items():
+            _io.write_json(self.root / "RLE_annotations" / f"{split}_annotations_with_class.json", with_class)
+            _io.write_json(self.root / "RLE_annotations" / f"{split}_annotations.json", agnostic)
+        if few_shot and "train" in docs["coco"]:
+            with_class, agnostic = docs["coco"]["train"]
+            for k, runs in few_shot.items():
+                for run, sel in runs.items():
+                    ids = [with_class["images"][i]["id"] for i in sel["images"]]
+                    folder = self.root / "RLE_annotations" / f"{k}_shot" / f"run_{run}"
+                    _io.write_json(folder / "train_annotations_with_class.json", subset_document(with_class, ids))
+                    _io.write_json(folder / "train_annotations.json", subset_document(agnostic, ids))
+        for split, tree in docs["cvat"].items():
+            _io.write_bytes(self.root / "cvat" / f"{split}_annotations.xml", cvat_bytes(tree))
+        for split, doc in docs["boxes"].items():
+            _io.write_json(self.root / "boxes" / f"{split}_defect_boxes.json", doc, indent=1)
+        return docs
+
+
+def _categories_doc(categories, extra):
+    cats = [dict(c, color=palette_hex(c["id"])) for c in categories]
+    return dict(extra, categories=cats, background_id=0,
+                note="semantic mask pixel value = category id; 'defect' appears in COCO/CVAT/boxes only")
+
+
+def _check_exports(exports):
+    exports = tuple(exports)
+    unknown = set(exports) - set(EXPORTS)
+    if unknown:
+        raise ValueError(f"unknown exports {sorted(unknown)}; known: {EXPORTS}")
+    return exports
+
+
+def _options(given, defaults, what):
+    if given is None:
+        return None
+    if given is True:
+        given = {}
+    if not isinstance(given, dict):
+        raise ValueError(f"{what} must be None or a dict of options, got {given!r}")
+    unknown = set(given) - set(defaults)
+    if unknown:
+        raise ValueError(f"unknown {what} options {sorted(unknown)}; known: {sorted(defaults)}")
+    return {**defaults, **given}
+
+
+# ----------------------------------------------------------------------------- public API
+
+def export_item(item, exports=EXPORTS, image_condition="stem00-clean", categories=None, out_dir=None,
+                split="all", augment=None, seed=0, min_area=0, **radius_options):
+    """Export one item (Python API).
+
+    Parameters
+    ----------
+    item : Item (``synthstem.io.hdf5.Item``) or an object/dict with the same fields.
+    exports : sequence of str  Among 'coco', 'cvat', 'masks', 'heatmaps', 'boxes'.
+    image_condition : str or list of str  Image(s) of the item to export ('raw' allowed).
+    categories : list of dict, optional  COCO categories (default: from this item's columns).
+    out_dir : path, optional  If given, files are written there (layout of the module
+        docstring, split ``split``); otherwise nothing is written.
+    augment : dict, optional  Augmentation options (see :func:`export_dataset`).
+    seed : int  Augmentation seed.
+    min_area : int  Minimum instance area [px] in COCO and semantic masks.
+    **radius_options : radius_angstrom, radius_px, heatmap_sigma_angstrom, heatmap_sigma_px.
+
+    Returns
+    -------
+    dict  ``records`` (Annotated), ``coco`` {split: (with_class, agnostic)}, ``cvat``
+    {split: ElementTree}, ``boxes`` {split: dict}, ``arrays`` (in-memory PNG/npz payloads
+    when ``out_dir`` is None), ``augmented`` (the same for the variants, if ``augment``).
+    """
+    exports = _check_exports(exports)
+    aug_opts = _options(augment, AUGMENT_KEYS, "augment")
+    records = item_records(item, image_condition, **radius_options)
+    if categories is None:
+        categories = category_table(lab for r in records for lab in r.labels)
+    writer = _Writer(out_dir, exports, categories, min_area=min_area)
+    for rec in records:
+        writer.add(rec, split)
+    result = dict(writer.finish(), records=records, arrays=writer.arrays, categories=categories)
+    if aug_opts:
+        aroot = None if out_dir is None else Path(out_dir) / "augmented"
+        awriter = _Writer(aroot, exports, categories, min_area=min_area)
+        avars = []
+        for rec in records:
+            for v, params, arec in augment_variants(rec, aug_opts["variants"], seed, aug_opts["n_transforms"],
+                                                    aug_opts["transforms"], aug_opts["ranges"],
+                                                    aug_opts["min_box_size"], aug_opts["min_box_visible"]):
+                awriter.add(arec, split)
+                avars.append((params, arec))
+        result["augmented"] = dict(awriter.finish(), variants=avars, arrays=awriter.arrays)
+    return result
+
+
+def _find_items(dataset_dir):
+    root = Path(dataset_dir)
+    skip = {"annotations", "augmented"}
+    return sorted(p for p in root.rglob("*.h5")
+                  if not (set(p.relative_to(root).parts[:-1]) & skip))
+
+
+def _prototype(item):
+    params = _get(item, "params") or {}
+    stack = [params]
+    while stack:
+        d = stack.pop()
+        if isinstance(d, dict):
+            for key in ("prototype", "source"):
+                if isinstance(d.get(key), str):
+                    return d[key]
+            stack.extend(v for v in d.values() if isinstance(v, dict))
+    attrs = _get(item, "attrs") or {}
+    return str(attrs.get("chemical_formula", structure_group(_get(item, "name"))))
+
+
+def export_dataset(dataset_dir, exports=EXPORTS, augment=None, splits=None, seed=0,
+                   image_condition="stem00-clean", min_area=0, radius_angstrom=DEFAULT_RADIUS_ANGSTROM,
+                   radius_px=None, heatmap_sigma_angstrom=DEFAULT_HEATMAP_SIGMA_ANGSTROM,
+                   heatmap_sigma_px=None, reader=None, progress=False):
+    """Write the ML exports of a finished dataset folder (see the module docstring for layout).
+
+    Parameters
+    ----------
+    dataset_dir : path  Folder holding the item ``*.h5`` files (searched recursively,
+        skipping ``annotations/`` and ``augmented/``).
+    exports : sequence of str  Among 'coco', 'cvat', 'masks', 'heatmaps', 'boxes'.
+    augment : None or dict  ``variants`` (43), ``n_transforms`` ((2, 4)), ``transforms``
+        (None = all kinds may be drawn), ``ranges`` (overrides of
+        ``synthstem.noise.augment.DEFAULT_RANGES``), ``splits`` (None = every split, or a list
+        such as ['train']), ``min_box_size`` (2.0 px), ``min_box_visible`` (0.5).
+    splits : None or dict  ``by`` ('structure' | 'prototype'), ``test_fraction`` (0.2),
+        ``few_shot`` (True), ``shots`` ((1, 2, 3, 5, 10)), ``runs`` (10). None: one split 'all'.
+    seed : int  Seeds the split, the few-shot subsets and the augmentations.
+    image_condition : str or list of str  Image(s) exported per item, e.g. 'stem00-clean';
+        defect boxes come from ``item.defects`` whose ``condition`` matches.
+    min_area : int  Minimum instance area [px] (COCO and semantic masks).
+    radius_angstrom, radius_px : Column disc radius (px wins if given) [Angstrom] / [px].
+    heatmap_sigma_angstrom, heatmap_sigma_px : Heatmap Gaussian sigma.
+    reader : callable(path) -> Item, optional  Default ``synthstem.io.hdf5.read_item``.
+    progress : bool  Show a tqdm bar.
+
+    Returns
+    -------
+    dict  Paths written and counts: ``root``, ``augmented_root``, ``n_items``, ``n_images``,
+    ``n_augmented``, ``splits``.
+    """
+    exports = _check_exports(exports)
+    aug_opts = _options(augment, AUGMENT_KEYS, "augment")
+    split_opts = _options(splits, SPLIT_KEYS, "splits")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if reader is None:
+        from ..io.hdf5 import read_item as reader
+    dataset_dir = Path(dataset_dir)
+    if not dataset_dir.is_dir():
+        raise FileNotFoundError(f"dataset_dir {str(dataset_dir)!r} is not a folder")
+    paths = _find_items(dataset_dir)
+    if not paths:
+        raise FileNotFoundError(f"no *.h5 items under dataset_dir {str(dataset_dir)!r}")
+    radius_options = dict(radius_angstrom=radius_angstrom, radius_px=radius_px,
+                          heatmap_sigma_angstrom=heatmap_sigma_angstrom, heatmap_sigma_px=heatmap_sigma_px)
+
+    # pass 1: column classes and split groups
+    labels, names, groups = set(), [], []
+    for p in paths:
+        item = reader(p)
+        names.append(str(_get(item, "name")))
+        labels.update(_columns(item)[1])
+        if split_opts and split_opts["by"] == "prototype":
+            groups.append(_prototype(item))
+        elif split_opts and split_opts["by"] == "structure":
+            groups.append(structure_group(names[-1]))
+        elif split_opts:
+            raise ValueError(f"splits['by'] must be 'structure' or 'prototype', got {split_opts['by']!r}")
+    categories = category_table(labels)
+
+    if split_opts:
+        srng = as_rng(np.random.SeedSequence([int(seed), SPLIT_STAGE]))
+        train, test = split_groups(groups, split_opts["test_fraction"], srng)
+        split_of = {i: "train" for i in train} | {i: "test" for i in test}
+    else:
+        split_of = {i: "all" for i in range(len(paths))}
+
+    root = dataset_dir / "annotations"
+    aroot = dataset_dir / "augmented"
+    writer = _Writer(root, exports, categories, min_area=min_area)
+    awriter = _Writer(aroot, exports, categories, min_area=min_area) if aug_opts else None
+    aug_splits = None if not aug_opts or aug_opts["splits"] is None else set(aug_opts["splits"])
+    n_images = n_aug = 0
+    iterator = range(len(paths))
+    if progress:
+        from tqdm import tqdm
+        iterator = tqdm(iterator, desc="exports", unit="item")
+    for i in iterator:
+        item = reader(paths[i])
+        split = split_of[i]
+        for rec in item_records(item, image_condition, **radius_options):
+            rec.meta["split"] = split
+            writer.add(rec, split)
+            n_images += 1
+            if awriter is not None and (aug_splits is None or split in aug_splits):
+                plist = []
+                for v, params, arec in augment_variants(
+                        rec, aug_opts["variants"], seed, aug_opts["n_transforms"], aug_opts["transforms"],
+                        aug_opts["ranges"], aug_opts["min_box_size"], aug_opts["min_box_visible"]):
+                    awriter.add(arec, split)
+                    plist.append(dict(params, file_name=arec.file_name))
+                    n_aug += 1
+                _io.write_json(aroot / "params" / f"{rec.stem}.json",
+                               {"base": rec.file_name, "split": split, "variants": plist}, indent=1)
+
+    # few-shot subsets (on the with-class training document)
+    few_shot = None
+    docs = writer.documents()
+    if split_opts and split_opts["few_shot"] and "coco" in exports and "train" in docs["coco"]:
+        with_class = docs["coco"]["train"][0]
+        index_of = {im["id"]: n for n, im in enumerate(with_class["images"])}
+        present = [set() for _ in with_class["images"]]
+        for a in with_class["annotations"]:
+            present[index_of[a["image_id"]]].add(a["category_id"])
+        few_shot = few_shot_subsets(present, [c["id"] for c in categories],
+                                    split_opts["shots"], split_opts["runs"], seed)
+    writer.finish(few_shot)
+    if awriter is not None:
+        awriter.finish()
+
+    extra = {"radius": {"angstrom": radius_angstrom, "px": radius_px},
+             "heatmap_sigma": {"angstrom": heatmap_sigma_angstrom, "px": heatmap_sigma_px},
+             "min_area": int(min_area), "image_condition": image_condition}
+    _io.write_json(root / "categories.json", _categories_doc(categories, extra), indent=1)
+    if awriter is not None:
+        _io.write_json(aroot / "categories.json", _categories_doc(categories, extra), indent=1)
+    split_doc = {
+        "seed": int(seed),
+        "options": None if split_opts is None else {k: list(v) if isinstance(v, tuple) else v
+                                                    for k, v in split_opts.items()},
+        "items": {n: split_of[i] for i, n in enumerate(names)},
+        "groups": {n: g for n, g in zip(names, groups)} if groups else None,
+    }
+    if few_shot:
+        train_files = docs["coco"]["train"][0]["images"]
+        split_doc["few_shot"] = {
+            f"{k}_shot": {f"run_{r}": {"seed": sel["seed"],
+                                       "images": [train_files[j]["file_name"] for j in sel["images"]]}
+                          for r, sel in runs.items()}
+            for k, runs in few_shot.items()}
+    _io.write_json(root / "splits.json", split_doc, indent=1)
+    return {"root": str(root), "augmented_root": str(aroot) if awriter is not None else None,
+            "n_items": len(paths), "n_images": n_images, "n_augmented": n_aug,
+            "splits": sorted(set(split_of.values()))}
+
+
+__all__ = ["export_dataset", "export_item", "item_records", "augment_record", "augment_variants",
+           "Annotated", "EXPORTS"]
