@@ -72,7 +72,8 @@ def mask_bbox(mask):
 
 
 def box_mask(box, shape):
-    """Pixels whose centre lies in a continuous top-left-origin box ``[x, y, w, h]`` [px].
+    """Pixels whose centre lies in a continuous top-left-origin box ``[x, y, w, h]`` [px]
+    (half-open: ``x <= c + 0.5 < x + w``).
 
     A box thinner than a pixel still marks the pixel holding its centre (if in the image).
     """
@@ -80,8 +81,8 @@ def box_mask(box, shape):
     x, y, w, h = (float(v) for v in box)
     cc = np.arange(cols) + 0.5
     rr = np.arange(rows) + 0.5
-    in_c = (cc >= x) & (cc <= x + w)
-    in_r = (rr >= y) & (rr <= y + h)
+    in_c = (cc >= x) & (cc < x + w)
+    in_r = (rr >= y) & (rr < y + h)
     if not in_c.any():
         ci = int(np.floor(x + w / 2))
         if 0 <= ci < cols:
