@@ -1,0 +1,378 @@
+"""Named distortion conditions (the atomagined table) and user-defined ones.
+
+``CONDITIONS`` maps a condition name to a frozen :class:`Condition`. The reference
+conditions (atomagined README, parameters blur [px], counts [per px], scan [px],
+background):
+
+=========  =====  ======  =====  ==========  ============  ==========
+name       blur   counts  scan   background  defect_level  dataset
+=========  =====  ======  =====  ==========  ============  ==========
+raw        --     --      --     --          0             raw
+clean      0.8    400     0.75   2           0             stem00-clean
+blur1/2    1.8/2.8 400    0.75   2           0             stem00-blur1/2
+cnts1/2    0.8    100/40  0.75   2           0             stem00-cnts1/2
+scan1/2    0.8    400     1.00/1.25 2        0             stem00-scan1/2
+bkgd1/2    0.8    400     0.75   6/10        0             stem00-bkgd1/2
+blbk1      1.8    400     1.00   6           0             stem00-blbk1
+blbk2      2.8    400     1.25   10          0             stem00-blbk2
+dfct1/2    0.8    400     0.75   2           1/2           stem00-dfct1/2
+comb1      1.8    100     1.00   6           1             stem01-comb1
+comb2      2.8    100     1.25   6           1             stem02-comb2
+=========  =====  ======  =====  ==========  ============  ==========
+
+User conditions come from a dict (a config table) through :func:`condition_from_dict`,
+optionally starting from a named condition (``base``); unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+
+import numpy as np
+
+from ..random import as_rng
+from . import extras
+from .stem_noise import NoiseParams, draw_noise_params, poisson_counts, prepare_image, shift_rows
+
+__all__ = [
+    "CONDITIONS",
+    "Condition",
+    "ConditionParams",
+    "condition_from_dict",
+    "get_condition",
+    "register_condition",
+]
+
+_FLOAT_FIELDS = {
+    # name: (minimum, strict, allow_inf)
+    "blur": (0.0, False, False),
+    "counts": (0.0, True, True),
+    "scan": (0.0, False, False),
+    "background": (0.0, False, False),
+    "drift": (0.0, False, False),
+    "flyback": (0.0, False, False),
+    "flyback_tau": (0.0, True, False),
+    "line_current": (0.0, False, False),
+    "detector_gain": (0.0, True, False),
+    "gain_cv": (0.0, False, False),
+    "dark_noise": (0.0, False, False),
+}
+
+
+def _number(name, value, minimum, strict, allow_inf):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"condition parameter {name!r} must be a number, got {value!r}")
+    v = float(value)
+    if math.isnan(v) or (math.isinf(v) and not allow_inf):
+        raise ValueError(f"condition parameter {name!r} must be finite, got {value!r}")
+    if v < minimum or (strict and v == minimum):
+        rel = ">" if strict else ">="
+        raise ValueError(f"condition parameter {name!r} must be {rel} {minimum}, got {value!r}")
+    return v
+
+
+@dataclass(frozen=True)
+class ConditionParams:
+    """Every random draw of one :meth:`Condition.apply` (JSON-safe via :meth:`to_dict`).
+
+    Attributes
+    ----------
+    noise : NoiseParams
+        Scan-line shifts [px] and the Poisson/detector seed.
+    drift : tuple[float, float] or None
+        Specimen displacement over the frame ``(dx, dy)`` [px], if drift is on.
+    line_gain : np.ndarray or None
+        Per-row probe-current gain, if line_current is on.
+    """
+
+    noise: NoiseParams
+    drift: tuple | None = None
+    line_gain: np.ndarray | None = None
+
+    def to_dict(self):
+        d = self.noise.to_dict()
+        d["drift"] = None if self.drift is None else [float(v) for v in self.drift]
+        d["line_gain"] = None if self.line_gain is None else [float(v) for v in self.line_gain]
+        return d
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls(
+            noise=NoiseParams.from_dict(d),
+            drift=None if d.get("drift") is None else tuple(float(v) for v in d["drift"]),
+            line_gain=None if d.get("line_gain") is None else np.asarray(d["line_gain"], dtype=np.float64),
+        )
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One distortion condition: noise parameters, defect level and output name.
+
+    Attributes
+    ----------
+    name : str
+        Condition name, e.g. 'clean', 'blbk1'.
+    blur : float
+        Gaussian blur sigma [px].
+    counts : float
+        Electron counts per pixel at mean intensity (``inf``: no shot noise).
+    scan : float
+        Standard deviation of the per-row horizontal scan offsets [px].
+    background : float
+        Background added to the mean-1 image before renormalising.
+    defect_level : int
+        0 (none), 1 or 2: point defect added to the structure before simulation.
+    stem_index : int
+        Dataset prefix index: 'stem00-' (0), 'stem01-' (1), 'stem02-' (2).
+    dose : float or None
+        Extra. Electron dose [e-/Angstrom^2]; when set it replaces ``counts`` by
+        ``dose * pixel_size**2`` (``apply`` then needs ``pixel_size``).
+    drift : float
+        Extra. Standard deviation of the specimen drift over one frame, per axis [px].
+    flyback : float
+        Extra. Probe lag at the first column of each line [px] (``< flyback_tau``).
+    flyback_tau : float
+        Extra. Settling length of the flyback lag [px].
+    line_current : float
+        Extra. Relative standard deviation of the probe current from line to line.
+    detector_gain : float
+        Extra. Detector units per electron (matters only relative to ``dark_noise``).
+    gain_cv : float
+        Extra. Relative spread of the single-electron detector gain.
+    dark_noise : float
+        Extra. Gaussian dark/read noise [detector units rms].
+    """
+
+    name: str
+    blur: float = 0.0
+    counts: float = math.inf
+    scan: float = 0.0
+    background: float = 0.0
+    defect_level: int = 0
+    stem_index: int = 0
+    dose: float | None = None
+    drift: float = 0.0
+    flyback: float = 0.0
+    flyback_tau: float = 8.0
+    line_current: float = 0.0
+    detector_gain: float = 1.0
+    gain_cv: float = 0.0
+    dark_noise: float = 0.0
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"condition name must be a non-empty string of letters, digits, '_' or '-', got {self.name!r}")
+        for key, (minimum, strict, allow_inf) in _FLOAT_FIELDS.items():
+            object.__setattr__(self, key, _number(key, getattr(self, key), minimum, strict, allow_inf))
+        if self.dose is not None:
+            object.__setattr__(self, "dose", _number("dose", self.dose, 0.0, True, False))
+        for key, allowed in (("defect_level", (0, 1, 2)), ("stem_index", None)):
+            v = getattr(self, key)
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+                raise ValueError(f"condition parameter {key!r} must be an integer, got {v!r}")
+            if (allowed is not None and v not in allowed) or v < 0:
+                raise ValueError(f"condition parameter {key!r} must be in {allowed or '>= 0'}, got {v!r}")
+            object.__setattr__(self, key, int(v))
+        if self.flyback >= self.flyback_tau:
+            raise ValueError(
+                f"condition parameter 'flyback' must be < flyback_tau={self.flyback_tau} [px], got {self.flyback!r}"
+            )
+
+    @property
+    def is_raw(self):
+        """True for the 'raw' condition: the simulated image itself, no noise."""
+        return self.name == "raw"
+
+    @property
+    def dataset_name(self):
+        """Image name in the item: 'raw' or 'stemNN-<name>' (e.g. 'stem01-comb1')."""
+        return "raw" if self.is_raw else f"stem{self.stem_index:02d}-{self.name}"
+
+    @property
+    def extras_on(self):
+        """Names of the extras that are switched on."""
+        on = []
+        if self.dose is not None:
+            on.append("dose")
+        for key in ("drift", "flyback", "line_current", "gain_cv", "dark_noise"):
+            if getattr(self, key) > 0:
+                on.append(key)
+        return on
+
+    def to_dict(self):
+        """JSON-safe dictionary of every field (``counts`` inf as the string 'inf')."""
+        d = asdict(self)
+        if math.isinf(d["counts"]):
+            d["counts"] = "inf"
+        return d
+
+    def counts_per_pixel(self, pixel_size=None):
+        """Counts per pixel: ``counts``, or ``dose * pixel_size**2`` when ``dose`` is set."""
+        if self.dose is None:
+            return self.counts
+        return extras.counts_from_dose(self.dose, pixel_size)
+
+    def draw_params(self, shape, rng=None):
+        """Draw every random parameter (scan shifts and Poisson seed first, then extras)."""
+        rng = as_rng(rng)
+        noise = draw_noise_params(shape, self.scan, rng)
+        drift = tuple(rng.normal(0.0, self.drift, size=2)) if self.drift > 0 else None
+        gains = extras.line_gains(shape[0], self.line_current, rng) if self.line_current > 0 else None
+        return ConditionParams(noise=noise, drift=drift, line_gain=gains)
+
+    def apply_params(self, image, params, pixel_size=None):
+        """Apply the condition with drawn parameters (pure function of its inputs).
+
+        Parameters
+        ----------
+        image : np.ndarray
+            ``(rows, cols)`` noise-free image.
+        params : ConditionParams
+            From :meth:`draw_params`.
+        pixel_size : float, optional
+            Scan step [Angstrom]; needed only when ``dose`` is set.
+
+        Returns
+        -------
+        np.ndarray
+            float64 image (mean close to 1; the raw image unchanged for 'raw').
+        """
+        if self.is_raw:
+            img = np.array(image, dtype=np.float64)
+            if img.ndim != 2 or not np.all(np.isfinite(img)):
+                raise ValueError(f"image must be a finite 2-D array, got shape {img.shape}")
+            return img
+        counts = self.counts_per_pixel(pixel_size)
+        img = prepare_image(image, self.blur, self.background)
+        if params.drift is not None:
+            img = extras.drift_distortion(img, params.drift)
+        if self.flyback > 0:
+            img = extras.flyback_distortion(img, self.flyback, self.flyback_tau)
+        img = shift_rows(img, params.noise.shifts)
+        if params.line_gain is not None:
+            img = img * params.line_gain[:, None]
+        rng = np.random.default_rng(params.noise.poisson_seed)
+        img = poisson_counts(img, counts, rng)
+        if (self.gain_cv > 0 or self.dark_noise > 0) and not math.isinf(counts):
+            signal = extras.detector_response(img * counts, self.detector_gain, self.gain_cv, self.dark_noise, rng)
+            img = signal / (self.detector_gain * counts)
+        return np.clip(img, 0.0, None)
+
+    def apply(self, image, rng=None, pixel_size=None, return_params=False):
+        """Draw the random parameters and apply the condition.
+
+        Parameters
+        ----------
+        image : np.ndarray
+            ``(rows, cols)`` noise-free image.
+        rng : numpy.random.Generator or int, optional
+            Random stream or seed.
+        pixel_size : float, optional
+            Scan step [Angstrom]; needed only when ``dose`` is set.
+        return_params : bool
+            Also return the :class:`ConditionParams` (to record them).
+        """
+        if self.is_raw:
+            out = self.apply_params(image, None)
+            return (out, None) if return_params else out
+        params = self.draw_params(np.shape(image), rng)
+        out = self.apply_params(image, params, pixel_size=pixel_size)
+        return (out, params) if return_params else out
+
+    def map_coords(self, xy, shape, params):
+        """Move ground-truth pixel coordinates (x, y) through this condition's geometric
+        extras (drift, flyback); scan-line jitter is not applied (as in atomagined)."""
+        xy = np.asarray(xy, dtype=np.float64)
+        if params is not None and params.drift is not None:
+            xy = extras.drift_coords(xy, params.drift, shape)
+        if self.flyback > 0:
+            xy = extras.flyback_coords(xy, self.flyback, self.flyback_tau, shape)
+        return xy
+
+
+def _reference_conditions():
+    table = [
+        # name, blur, counts, scan, background, defect_level, stem_index
+        ("clean", 0.8, 400, 0.75, 2, 0, 0),
+        ("blur1", 1.8, 400, 0.75, 2, 0, 0),
+        ("blur2", 2.8, 400, 0.75, 2, 0, 0),
+        ("cnts1", 0.8, 100, 0.75, 2, 0, 0),
+        ("cnts2", 0.8, 40, 0.75, 2, 0, 0),
+        ("scan1", 0.8, 400, 1.00, 2, 0, 0),
+        ("scan2", 0.8, 400, 1.25, 2, 0, 0),
+        ("bkgd1", 0.8, 400, 0.75, 6, 0, 0),
+        ("bkgd2", 0.8, 400, 0.75, 10, 0, 0),
+        ("blbk1", 1.8, 400, 1.00, 6, 0, 0),
+        ("blbk2", 2.8, 400, 1.25, 10, 0, 0),
+        ("dfct1", 0.8, 400, 0.75, 2, 1, 0),
+        ("dfct2", 0.8, 400, 0.75, 2, 2, 0),
+        ("comb1", 1.8, 100, 1.00, 6, 1, 1),
+        ("comb2", 2.8, 100, 1.25, 6, 1, 2),
+    ]
+    out = {"raw": Condition("raw")}
+    for name, blur, counts, scan, bg, level, stem in table:
+        out[name] = Condition(name, blur=blur, counts=counts, scan=scan, background=bg, defect_level=level, stem_index=stem)
+    return out
+
+
+#: The named conditions of the atomagined table (plus any registered by the user).
+CONDITIONS: dict[str, Condition] = _reference_conditions()
+
+_KEYS = {f.name for f in fields(Condition)} - {"name"}
+
+
+def get_condition(name):
+    """The registered condition called ``name`` (ValueError listing the known names)."""
+    try:
+        return CONDITIONS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown condition {name!r}; known: {', '.join(CONDITIONS)}") from None
+
+
+def condition_from_dict(name, d):
+    """Build a :class:`Condition` from a config table.
+
+    Parameters
+    ----------
+    name : str
+        Name of the new condition.
+    d : dict
+        Any :class:`Condition` field except ``name``, plus an optional ``base`` naming a
+        registered condition whose values are the defaults (otherwise the field defaults:
+        no blur, no noise, no background). Unknown keys raise ``ValueError`` naming them.
+
+    Examples
+    --------
+    >>> c = condition_from_dict("drifty", {"base": "clean", "drift": 2.0})
+    >>> (c.blur, c.counts, c.drift)
+    (0.8, 400.0, 2.0)
+    """
+    if not isinstance(d, dict):
+        raise ValueError(f"condition {name!r} must be a table/dict, got {type(d).__name__}")
+    unknown = sorted(set(d) - _KEYS - {"base"})
+    if unknown:
+        raise ValueError(
+            f"condition {name!r}: unknown key(s) {', '.join(map(repr, unknown))}; allowed: base, {', '.join(sorted(_KEYS))}"
+        )
+    values = dict(d)
+    base = values.pop("base", None)
+    if isinstance(values.get("counts"), str) and values["counts"].strip().lower() == "inf":
+        values["counts"] = math.inf
+    if base is None:
+        return Condition(name, **values)
+    if base == "raw":
+        raise ValueError(f"condition {name!r}: base 'raw' has no noise parameters to start from")
+    return replace(get_condition(base), name=name, **values)
+
+
+def register_condition(condition, overwrite=False):
+    """Add a condition to ``CONDITIONS`` (ValueError if the name exists, unless ``overwrite``)."""
+    if not isinstance(condition, Condition):
+        raise ValueError(f"expected a Condition, got {type(condition).__name__}")
+    if condition.name == "raw":
+        raise ValueError("the name 'raw' is reserved for the noise-free image")
+    if condition.name in CONDITIONS and not overwrite:
+        raise ValueError(f"condition {condition.name!r} is already registered (pass overwrite=True to replace it)")
+    CONDITIONS[condition.name] = condition
+    return condition
