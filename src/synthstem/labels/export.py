@@ -131,10 +131,14 @@ def _defect_boxes(item, condition, shape):
     boxes = []
     wanted = {str(condition), _condition_suffix(condition)}
     for rec in _get(item, "defects") or []:
-        cond = rec.get("condition") if isinstance(rec, dict) else None
-        if cond is not None and (str(cond) in wanted or _condition_suffix(cond) in wanted):
-            if rec.get("bbox_px") is not None:
-                boxes.append(to_topleft(rec["bbox_px"])[0])
+        if not isinstance(rec, dict) or rec.get("bbox_px") is None:
+            continue
+        conds = rec.get("conditions") or []
+        conds = [conds] if isinstance(conds, str) else list(conds)
+        if rec.get("condition") is not None:
+            conds.append(rec["condition"])
+        if any(str(c) in wanted or _condition_suffix(c) in wanted for c in conds):
+            boxes.append(to_topleft(rec["bbox_px"])[0])
     b, _ = clip_boxes(np.asarray(boxes).reshape(-1, 4), shape, min_size=1.0)
     return b
 
@@ -404,6 +408,11 @@ def _find_items(dataset_dir):
 
 def _prototype(item):
     params = _get(item, "params") or {}
+    structure = params.get("structure") if isinstance(params, dict) else None
+    if isinstance(structure, dict):
+        for key in ("prototype", "source"):
+            if structure.get(key):
+                return str(structure[key])
     stack = [params]
     while stack:
         d = stack.pop()
@@ -434,8 +443,9 @@ def export_dataset(dataset_dir, exports=EXPORTS, augment=None, splits=None, seed
     splits : None or dict  ``by`` ('structure' | 'prototype'), ``test_fraction`` (0.2),
         ``few_shot`` (True), ``shots`` ((1, 2, 3, 5, 10)), ``runs`` (10). None: one split 'all'.
     seed : int  Seeds the split, the few-shot subsets and the augmentations.
-    image_condition : str or list of str  Image(s) exported per item, e.g. 'stem00-clean';
-        defect boxes come from ``item.defects`` whose ``condition`` matches.
+    image_condition : str or list of str  Image(s) exported per item, e.g. 'stem00-clean' or
+        ['stem00-clean', 'stem00-dfct1']; defect boxes come from the ``item.defects`` records
+        whose ``conditions`` (or ``condition``) name that image ('dfct1' or 'stem00-dfct1').
     min_area : int  Minimum instance area [px] (COCO and semantic masks).
     radius_angstrom, radius_px : Column disc radius (px wins if given) [Angstrom] / [px].
     heatmap_sigma_angstrom, heatmap_sigma_px : Heatmap Gaussian sigma.
