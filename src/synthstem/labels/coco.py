@@ -19,6 +19,7 @@ class-agnostic one (categories 'column' and 'defect').
 
 import numpy as np
 from pycocotools import mask as mask_utils
+from scipy import ndimage
 
 from .masks import instance_map
 
@@ -54,7 +55,9 @@ def encode_rle(masks):
     """
     arr = np.asarray(masks)
     single = arr.ndim == 2
-    arr = np.asfortranarray(arr.reshape(arr.shape[0], arr.shape[1], -1).astype(np.uint8))
+    if single:
+        arr = arr[:, :, None]
+    arr = np.asfortranarray(arr, dtype=np.uint8)  # no copy when already uint8, column-major
     rles = mask_utils.encode(arr)
     for rle in rles:
         rle["counts"] = rle["counts"].decode("ascii")
@@ -131,19 +134,24 @@ def image_instances(xy, labels, shape, radius, defect_boxes=(), min_area=0, inst
     out = []
     areas = np.bincount(inst_map.ravel() + 1, minlength=len(xy) + 1)[1:]
     keep = np.flatnonzero((areas > 0) & (areas >= min_area))
+    slices = ndimage.find_objects(inst_map + 1, max_label=len(xy))  # tight boxes, label i+1
+    rr, cc = np.nonzero(inst_map >= 0)
+    owner = inst_map[rr, cc]
     for start in range(0, len(keep), chunk):
         idx = keep[start:start + chunk]
+        pos = np.full(len(xy), -1, dtype=np.int64)
+        pos[idx] = np.arange(len(idx))
+        sel = pos[owner] >= 0
         stack = np.zeros((shape[0], shape[1], len(idx)), dtype=np.uint8, order="F")
-        for k, i in enumerate(idx):
-            stack[:, :, k] = inst_map == i
+        stack[rr[sel], cc[sel], pos[owner[sel]]] = 1
         rles = encode_rle(stack)
         for k, i in enumerate(idx):
-            m = stack[:, :, k].astype(bool)
+            sr, sc = slices[i]
             out.append({
                 "label": labels[i],
                 "segmentation": rles[k],
                 "area": float(areas[i]),
-                "bbox": mask_bbox(m),
+                "bbox": [float(sc.start), float(sr.start), float(sc.stop - sc.start), float(sr.stop - sr.start)],
                 "center": [float(xy[i, 0] + 0.5), float(xy[i, 1] + 0.5)],
                 "column_index": int(i),
             })
