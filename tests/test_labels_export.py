@@ -64,8 +64,9 @@ def exported(dataset, tmp_path_factory):
     for i in range(2):
         d = tmp_path_factory.mktemp(f"run{i}")
         shutil.copytree(dataset / "items", d / "items")
-        report = export_dataset(d, augment={"variants": 2}, splits={"test_fraction": 0.3, "runs": 2},
-                                seed=3, image_condition=["stem00-clean", "stem00-dfct1"])
+        report = export_dataset(d, augment={"variants": 2, "shard_size": 10},
+                                splits={"test_fraction": 0.3, "runs": 2}, seed=3,
+                                image_condition=["stem00-clean", "stem00-dfct1"], workers=1 + i)
         runs.append((d, report))
     return runs
 
@@ -89,7 +90,7 @@ def test_report_and_layout(exported):
     assert len(list(aug.glob("*_images/*.png"))) == 36 and len(list(aug.glob("params/*.json"))) == 12
 
 
-def test_deterministic_given_seed(exported):
+def test_deterministic_given_seed_whatever_the_workers(exported):
     (d0, _), (d1, _) = exported
     for sub in ("annotations", "augmented"):
         f0, f1 = files(d0 / sub), files(d1 / sub)
@@ -210,3 +211,20 @@ def test_export_without_splits_uses_one_split(dataset, tmp_path):
     assert len(coco.getImgIds()) == 6
     assert min(a["area"] for a in coco.loadAnns(coco.getAnnIds())) >= 10
     assert not (tmp_path / "annotations/all_semantic_masks").exists()
+
+
+def test_augmented_shards_load_with_unique_ids(exported):
+    d, _ = exported[0]
+    folder = d / "augmented" / "RLE_annotations"
+    shards = sorted(folder.glob("train_annotations_with_class-*.json"))
+    assert len(shards) >= 2 and (folder / "train_annotations-0000.json").is_file()
+    image_ids, ann_ids, names = [], [], []
+    for path in shards:
+        coco = COCO(str(path))
+        image_ids += coco.getImgIds()
+        ann_ids += coco.getAnnIds()
+        names += [im["file_name"] for im in coco.loadImgs(coco.getImgIds())]
+    assert len(set(image_ids)) == len(image_ids) and len(set(ann_ids)) == len(ann_ids)
+    pngs = {p.name for p in (d / "augmented" / "train_images").glob("*.png")}
+    assert set(names) == pngs
+    assert sorted((d / "augmented" / "cvat").glob("train_annotations-*.xml"))

@@ -170,13 +170,14 @@ def image_instances(xy, labels, shape, radius, defect_boxes=(), min_area=0, inst
     return out
 
 
-def coco_document(images, instances, categories, agnostic=False, info=None):
+def coco_document(images, instances, categories, agnostic=False, info=None, first_image_id=1,
+                  first_annotation_id=1):
     """Assemble one COCO document.
 
     Parameters
     ----------
-    images : list of dict  ``{"file_name", "width", "height", ...}`` (ids are assigned 1..n
-        in list order unless an ``id`` is present).
+    images : list of dict  ``{"file_name", "width", "height", ...}`` (ids are assigned
+        ``first_image_id``.. in list order unless an ``id`` is present).
     instances : list (per image) of lists of instances from :func:`image_instances`.
     categories : list of dict  With-class categories (:func:`category_table`); ignored when
         ``agnostic`` (then :data:`AGNOSTIC_CATEGORIES`).
@@ -191,10 +192,10 @@ def coco_document(images, instances, categories, agnostic=False, info=None):
     cats = AGNOSTIC_CATEGORIES if agnostic else categories
     by_name = {c["name"]: c["id"] for c in cats}
     doc_images, annotations = [], []
-    ann_id = 1
+    ann_id = int(first_annotation_id)
     for n, (img, insts) in enumerate(zip(images, instances)):
         img = dict(img)
-        img.setdefault("id", n + 1)
+        img.setdefault("id", int(first_image_id) + n)
         doc_images.append(img)
         for inst in insts:
             name = inst["label"]
