@@ -82,15 +82,17 @@ class SimulationSection(_Model):
 class StructureEntry(_Model):
     """One ``[[structures]]`` entry: a prototype or a CIF, and its viewing directions."""
 
-    prototype: str | None = Field(None, description="built-in prototype name")
+    prototype: str | None = Field(
+        None, description="prototype name ('perovskite', 'perovskite/BaTiO3') or 'all' listed decorations")
     cif: str | None = Field(None, description="CIF path (relative to the config file)")
-    decorations: dict[str, Union[str, list[str]]] = Field(
-        {}, description="prototype site -> element, or list of elements to draw from")
-    draws: int = Field(1, ge=1, le=100000, description="random decorations drawn (distinct items)")
+    elements: Union[str, dict[str, Union[str, list[str]]], None] = Field(
+        None, description="decoration name, 'all' listed ones, or role -> element (a list: drawn)")
+    random: bool = Field(False, description="draw random decorations (synthstem.structures.prototypes.draw_decoration)")
+    draws: int = Field(1, ge=1, le=100000, description="decorations drawn (random or lists in elements)")
     uvw: Union[Literal["all"], list[list[int]]] = Field(
         [[0, 0, 1]], description="zone axes [[u, v, w], ...] or 'all' symmetry-distinct ones")
     max_index: int = Field(1, ge=1, le=4, description="largest |u|, |v|, |w| for uvw = 'all'")
-    id: int | None = Field(None, ge=0, le=999999, description="structure id (default: the structure's own)")
+    id: int | None = Field(None, ge=0, le=999999, description="structure id (default: the CIF's, else numbered from 1)")
 
     @field_validator("uvw")
     @classmethod
@@ -100,16 +102,24 @@ class StructureEntry(_Model):
         if not v:
             raise ValueError("needs at least one zone axis")
         for axis in v:
-            if len(axis) != 3 or not any(axis):
-                raise ValueError(f"zone axis must be three integers, not all zero, got {axis}")
+            if len(axis) != 3 or not any(axis) or max(abs(i) for i in axis) > 9:
+                raise ValueError(f"zone axis must be three integers in [-9, 9], not all zero, got {axis}")
         return v
 
     @model_validator(mode="after")
     def _one_source(self):
         if (self.prototype is None) == (self.cif is None):
             raise ValueError("give exactly one of 'prototype' or 'cif'")
-        if self.cif is not None and (self.decorations or self.draws != 1):
-            raise ValueError("'decorations' and 'draws' apply to prototypes only")
+        if self.cif is not None and (self.elements is not None or self.random or self.draws != 1):
+            raise ValueError("'elements', 'random' and 'draws' apply to prototypes only")
+        drawn = self.random or (isinstance(self.elements, dict)
+                                and any(isinstance(v, list) for v in self.elements.values()))
+        if self.draws != 1 and not drawn:
+            raise ValueError("'draws' > 1 needs random = true or element lists to draw from")
+        if self.random and self.elements is not None:
+            raise ValueError("give either random = true or 'elements', not both")
+        if self.prototype == "all" and (self.elements is not None or self.random):
+            raise ValueError("prototype = 'all' takes every listed decoration; drop 'elements'/'random'")
         return self
 
 
@@ -208,7 +218,7 @@ class Config(_Model):
     microscope: MicroscopeSection = MicroscopeSection()
     simulation: SimulationSection = SimulationSection()
     structures: list[StructureEntry] = Field(
-        [StructureEntry(prototype="SrTiO3")], description="[[structures]] entries")
+        [StructureEntry(prototype="perovskite")], description="[[structures]] entries")
     output: OutputSection = OutputSection()
     retrieval: RetrievalSection = RetrievalSection()
     defects: DefectsSection = DefectsSection()

@@ -71,55 +71,79 @@ class Task:
     twin: str = ""
     builder: str = "synthstem.pipeline:build_item"
 
+    def _rel(self, filename):
+        return f"{self.subset}/{filename}" if self.subset else filename
+
     @property
     def h5(self):
-        return f"{self.subset}/{self.name}.h5"
+        return self._rel(f"{self.name}.h5")
 
     def png_files(self):
         if not self.settings.get("png", True):
             return []
         keys = ["raw" if c == "raw" else _dataset_name(c) for c in self.conditions]
-        return [f"{self.subset}/{n}" for n in item_png_names(self.name, keys).values()]
+        return [self._rel(n) for n in item_png_names(self.name, keys).values()]
 
     def files(self):
         return [self.h5, *self.png_files()]
 
 
 def _dataset_name(condition):
-    if condition == "raw":
-        return "raw"
-    try:
-        from .noise.conditions import CONDITIONS
+    from .noise.conditions import CONDITIONS
 
-        return CONDITIONS[condition].dataset_name
-    except ImportError:  # noise not installed: atomagined's naming
-        stem = {"comb1": 1, "comb2": 2}.get(condition, 0)
-        return f"stem{stem:02d}-{condition}"
+    return "raw" if condition == "raw" else CONDITIONS[condition].dataset_name
 
 
 # -- structures (the one place that talks to synthstem.structures) ---------------------------
-def _structure_meta(atoms, spec):
-    info = dict(getattr(atoms, "info", {}) or {})
-    return {
-        "structure_id": info.get("structure_id"),
-        "prototype": info.get("prototype", spec.get("prototype", "") or ""),
-        "source": info.get("source", spec.get("prototype") or spec.get("cif", "")),
-        "citation": info.get("citation", ""),
-    }
+def _cif_meta(path):
+    """Citation text of a CIF (journal, year, title) if it has one."""
+    keys = ("_journal_name_full", "_journal_year", "_journal_volume", "_journal_page_first",
+            "_publ_section_title", "_citation_journal_full", "_citation_year", "_citation_title")
+    found = {}
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError:
+        return ""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        parts = line.strip().split(None, 1)
+        if parts and parts[0] in keys and parts[0] not in found:
+            value = parts[1].strip() if len(parts) > 1 else ""
+            if not value and i + 1 < len(lines):  # value on the next line or in a ; block
+                nxt = lines[i + 1].strip()
+                value = nxt.lstrip(";").strip() or (lines[i + 2].strip() if i + 2 < len(lines) else "")
+            found[parts[0]] = value.strip("'\"")
+    return "; ".join(v for v in found.values() if v)
 
 
 def load_atoms(spec):
-    """Bulk structure of a task's ``structure`` spec -> (ase.Atoms, meta dict)."""
+    """Bulk structure of a task's ``structure`` spec -> (ase.Atoms, meta dict).
+
+    ``spec``: ``{'prototype': name, 'elements': None | decoration | {role: element}}`` or
+    ``{'cif': path}``. ``meta``: 'structure_id' (or None), 'prototype', 'source', 'citation'.
+    """
     if spec.get("cif"):
-        from .structures.readers import load_structure
+        path = spec["cif"]
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"CIF file not found: {path}")
+        try:
+            from .structures.readers import load_structure
+        except ImportError:  # structures' reader not installed: ase's
+            from ase.io import read as load_structure
+        atoms = load_structure(path)
+        info = dict(getattr(atoms, "info", {}) or {})
+        sid = info.get("structure_id")
+        return atoms, {"structure_id": None if sid is None else int(sid),
+                       "prototype": str(info.get("prototype", "") or ""), "source": str(path),
+                       "citation": str(info.get("citation", "") or _cif_meta(path))}
+    from .structures.prototypes import prototype
 
-        atoms = load_structure(spec["cif"])
-    else:
-        from .structures.prototypes import prototype
-
-        decorations = spec.get("decorations") or {}
-        atoms = prototype(spec["prototype"], **({"decorations": decorations} if decorations else {}))
-    return atoms, _structure_meta(atoms, spec)
+    atoms = prototype(spec["prototype"], spec.get("elements"))
+    info = dict(getattr(atoms, "info", {}) or {})
+    name = info.get("prototype", spec["prototype"])
+    deco = info.get("decoration")
+    return atoms, {"structure_id": None, "prototype": str(name),
+                   "source": f"{name}/{deco}" if deco else str(name), "citation": ""}
 
 
 def zone_axes_of(atoms, max_index):
@@ -129,16 +153,9 @@ def zone_axes_of(atoms, max_index):
 
 
 def _item_name(structure_id, uvw):
-    try:
-        from .structures.names import item_name
-    except ImportError:
-        item_name = _fallback_item_name
+    from .structures.names import item_name
+
     return item_name(structure_id, uvw)
-
-
-def _fallback_item_name(structure_id, uvw):
-    digits = "".join(f"{int(i < 0)}{abs(int(i))}" for i in uvw)
-    return f"{int(structure_id):06d}.{digits}"
 
 
 # -- planning -------------------------------------------------------------------------------
@@ -147,44 +164,66 @@ def _plan_rng(seed, *keys):
 
 
 def _structure_variants(config, s, entry):
-    """[(spec, structure id override)] of one [[structures]] entry (random decorations drawn)."""
+    """Structure specs of one [[structures]] entry (decorations expanded or drawn)."""
     if entry.cif is not None:
-        return [({"cif": str(config.cif_path(entry))}, entry.id)]
+        return [{"cif": str(config.cif_path(entry))}]
+    from .structures import prototypes as protos
+
+    if entry.prototype == "all":
+        return [{"prototype": p, "elements": d} for p, d in protos.all_decorations()]
+    if entry.elements == "all":
+        return [{"prototype": entry.prototype, "elements": d} for d in protos.decorations(entry.prototype)]
     out = []
     for d in range(entry.draws):
         rng = _plan_rng(config.run.seed, 0, s, d)
-        decorations = {}
-        for site, choice in entry.decorations.items():
-            decorations[site] = choice if isinstance(choice, str) else str(rng.choice(choice))
-        sid = None if entry.id is None else entry.id + d
-        out.append(({"prototype": entry.prototype, "decorations": decorations}, sid))
+        if entry.random:
+            elements = protos.draw_decoration(entry.prototype, rng)
+        elif isinstance(entry.elements, dict):
+            elements = {role: v if isinstance(v, str) else str(rng.choice(v))
+                        for role, v in entry.elements.items()}
+        else:
+            elements = entry.elements
+        out.append({"prototype": entry.prototype, "elements": elements})
     return out
 
 
 def _pairs(config):
-    """All (spec, structure_id, uvw, meta) pairs of the config, in config order."""
-    pairs, seen = [], {}
+    """All (spec, structure_id, uvw, meta) of the config, in config order.
+
+    Structure ids: the entry's ``id`` (+ k for its k-th variant), else the structure's own
+    (a CIF's), else numbered 1, 2, ... in config order, skipping ids used elsewhere.
+    """
+    variants = []
     for s, entry in enumerate(config.structures):
-        for spec, sid in _structure_variants(config, s, entry):
+        for k, spec in enumerate(_structure_variants(config, s, entry)):
             try:
                 atoms, meta = load_atoms(spec)
+                error = None
             except Exception as err:  # a bad CIF must not stop the others: a failed item
-                key = spec.get("cif") or spec.get("prototype")
-                pairs.append((spec, sid if sid is not None else 999990 + s, (0, 0, 1), {"error": f"{type(err).__name__}: {err}", "entry": s, "key": key}))
-                continue
-            if sid is None:
-                sid = meta["structure_id"]
-            if sid is None:
-                raise ValueError(f"structures[{s}]: the structure has no id; set 'id'")
-            axes = zone_axes_of(atoms, entry.max_index) if entry.uvw == "all" else [tuple(a) for a in entry.uvw]
-            for uvw in axes:
-                name = _item_name(sid, uvw)
-                if name in seen:
-                    raise ValueError(
-                        f"structures[{s}]: item {name} repeats structures[{seen[name]}]; "
-                        "give the entries different 'id's")
-                seen[name] = s
-                pairs.append((spec, int(sid), tuple(int(i) for i in uvw), dict(meta, entry=s)))
+                atoms, meta, error = None, {"structure_id": None}, f"{type(err).__name__}: {err}"
+            sid = entry.id + k if entry.id is not None else meta["structure_id"]
+            variants.append([s, entry, spec, atoms, meta, sid, error])
+    used = {v[5] for v in variants if v[5] is not None}
+    auto = 1
+    for v in variants:
+        if v[5] is None:
+            while auto in used:
+                auto += 1
+            v[5] = auto
+            used.add(auto)
+    pairs, seen = [], {}
+    for s, entry, spec, atoms, meta, sid, error in variants:
+        if error is not None:
+            pairs.append((dict(spec, error=error), sid, (0, 0, 1), dict(meta, entry=s, error=error)))
+            continue
+        axes = zone_axes_of(atoms, entry.max_index) if entry.uvw == "all" else [tuple(a) for a in entry.uvw]
+        for uvw in axes:
+            name = _item_name(sid, uvw)
+            if name in seen:
+                raise ValueError(f"structures[{s}]: item {name} repeats one of structures[{seen[name]}]; "
+                                 "give the entries different 'id's")
+            seen[name] = s
+            pairs.append((spec, int(sid), tuple(int(i) for i in uvw), dict(meta, entry=s)))
     return pairs
 
 
@@ -211,8 +250,8 @@ def plan(config, out):
 
     def add(pair, subset, role, conditions, shift=False, twin=""):
         spec, sid, uvw, meta = pair
-        name = _item_name(sid, uvw) if "error" not in meta else f"failed-structures{meta['entry']}"
-        task = Task(index=len(tasks), name=name, subset=subset, role=role, structure=dict(spec, **({"error": meta["error"]} if "error" in meta else {})),
+        name = _item_name(sid, uvw)
+        task = Task(index=len(tasks), name=name, subset=subset, role=role, structure=dict(spec),
                     structure_id=sid, uvw=uvw, conditions=list(conditions), out=out,
                     settings=settings, shift=shift, twin=twin)
         tasks.append(task)
@@ -301,7 +340,7 @@ def build_item(task):
     shift = None
     if task.shift:
         atoms, shift = _subcell_shift(atoms, np.random.default_rng(item_seed_sequence(st["seed"], task.index, STAGE_STRUCTURE)))
-    cell = orient(atoms, task.uvw, size=sim["size"])
+    cell = orient(atoms, task.uvw, size=sim["size"], structure_id=task.structure_id, source=meta["source"])
     timings["structure"] += time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -321,7 +360,10 @@ def build_item(task):
     defect_images, defects, extra_coords = {}, [], {}
     for level in levels:
         t0 = time.perf_counter()
-        from .structures.defects import add_point_defect
+        try:
+            from .structures.defects import add_point_defect
+        except ImportError as err:
+            raise ValueError(f"conditions dfct/comb need synthstem.structures.defects ({err})") from None
 
         rng = np.random.default_rng(item_seed_sequence(st["seed"], task.index, STAGE_DEFECT).spawn(3)[level])
         kinds = st["defects"]["kinds"]
@@ -335,10 +377,9 @@ def build_item(task):
         defect_images[level] = dres.image
         extra_coords[DEFECT_COORDS[level]] = np.asarray(dres.coords, np.float32)
         peak_maps[f"dfct{level}"] = peak_map(dres.image, _columns(dcell, pixels).xy, **peaks)
-        rec = record.to_dict()
-        rec["level"] = level
-        rec["conditions"] = [n for n, c in conds.items() if c.defect_level == level]
-        defects.append(rec)
+        for name, c in conds.items():  # one record per condition that shows this defect
+            if c.defect_level == level:
+                defects.append(dict(_jsonable(record.to_dict()), condition=c.dataset_name))
         timings["labels"] += time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -397,18 +438,19 @@ def process_task(task):
     or ``error`` and ``traceback``.
     """
     t_start = time.perf_counter()
+    if "error" in task.structure:  # the structure could not be loaded at plan time
+        return {"ok": False, "name": task.name, "error": task.structure["error"], "traceback": ""}
     try:
         item, timings = _builder(task.builder)(task)
         t0 = time.perf_counter()
         out = Path(task.out)
-        folder = out / task.subset
         files = {}
         if task.settings.get("png", True):
             images = {"raw": item.raw, **item.images}
             for rel in task.png_files():
                 key = Path(rel).name[len(task.name) + 1:-len(".png")]
                 write_png(out / rel, images[key])
-        write_item(folder / f"{task.name}.h5", item)  # last: its presence marks the item done
+        write_item(out / task.h5, item)  # last: its presence marks the item done
         for rel in task.files():
             files[rel] = sha256(out / rel)
         timings["write"] = time.perf_counter() - t0

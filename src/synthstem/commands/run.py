@@ -1,0 +1,46 @@
+"""``synthstem run CONFIG --out DIR``: make (or resume) a whole dataset."""
+
+help = "make a dataset from a config file (a killed run resumes with the same command)"
+
+
+def add_arguments(parser):
+    parser.add_argument("config", help="TOML config file (see 'synthstem config show')")
+    parser.add_argument("--out", required=True, help="dataset folder (created; resumed if unfinished)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="local worker processes (default: all CPUs; 1 = this process)")
+    parser.add_argument("--scheduler", default=None,
+                        help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (overrides --workers)")
+    parser.add_argument("--seed", type=int, default=None, help="override run.seed")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-preview", action="store_true", help="do not write preview.png")
+
+
+def run(args):
+    import sys
+    from pathlib import Path
+
+    from ..config import load_config
+    from ..pipeline import run_dataset
+
+    config = load_config(args.config)
+    report = run_dataset(config, args.out, workers=args.workers, scheduler=args.scheduler,
+                         seed=args.seed, progress=not args.no_progress)
+    out = Path(args.out).resolve()
+    print(f"items: {report.done} made, {report.skipped} already there, "
+          f"{len([f for f in report.failed if f.get('index', -1) >= 0])} failed, "
+          f"{report.n_items} planned; {report.wall:.1f} s")
+    if report.exports:
+        print(f"exports: {report.exports.get('root', out / 'annotations')}")
+    print(f"dataset: {out}")
+    if not args.no_preview and report.done + report.skipped:
+        from .preview import contact_sheet
+
+        try:
+            print(f"preview: {contact_sheet(out, out / 'preview.png')}")
+        except Exception as err:  # a preview problem must not hide a finished dataset
+            print(f"synthstem run: preview failed: {err}", file=sys.stderr)
+    if report.failed:
+        print(f"synthstem run: {len(report.failed)} failure(s), see {out / 'failures.json'}",
+              file=sys.stderr)
+        return 1
+    return 0
