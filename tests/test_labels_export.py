@@ -205,12 +205,16 @@ def test_export_item_in_memory_and_bad_options(dataset):
 
 def test_export_without_splits_uses_one_split(dataset, tmp_path):
     shutil.copytree(dataset / "items", tmp_path / "items")
-    report = export_dataset(tmp_path, exports=("coco", "boxes"), min_area=10)
+    report = export_dataset(tmp_path, exports=("coco", "boxes"), min_area=10,
+                            image_condition=["stem00-clean", "stem01-comb1"])
     assert report["splits"] == ["all"] and report["augmented_root"] is None
+    assert report["n_images"] == 6 and report["n_skipped_missing_condition"] == 6
     coco = COCO(str(tmp_path / "annotations/RLE_annotations/all_annotations_with_class.json"))
     assert len(coco.getImgIds()) == 6
     assert min(a["area"] for a in coco.loadAnns(coco.getAnnIds())) >= 10
     assert not (tmp_path / "annotations/all_semantic_masks").exists()
+    with pytest.raises(ValueError, match="no item has the image_condition"):
+        export_dataset(tmp_path, image_condition="stem01-comb1")
 
 
 def test_augmented_shards_load_with_unique_ids(exported):

@@ -145,8 +145,10 @@ def _defect_boxes(item, condition, shape):
 
 def item_records(item, image_condition="stem00-clean", radius_angstrom=DEFAULT_RADIUS_ANGSTROM,
                  radius_px=None, heatmap_sigma_angstrom=DEFAULT_HEATMAP_SIGMA_ANGSTROM,
-                 heatmap_sigma_px=None):
+                 heatmap_sigma_px=None, skip_missing=False):
     """The :class:`Annotated` images of one item (one per condition in ``image_condition``).
+
+    A condition the item lacks raises ``ValueError``, or is skipped with ``skip_missing``.
 
     Radii: ``radius_px`` if given, else ``radius_angstrom`` / pixel size (pixel size =
     ``attrs['angstrom_xy']`` / image width), else :data:`masks.DEFAULT_RADIUS_PX`. The
@@ -158,6 +160,8 @@ def item_records(item, image_condition="stem00-clean", radius_angstrom=DEFAULT_R
     peak_maps = _get(item, "peak_maps") or {}
     out = []
     for cond in conditions:
+        if skip_missing and cond != "raw" and cond not in (_get(item, "images") or {}):
+            continue
         image = _item_image(item, cond)
         px = _pixel_size(item, image.shape)
         radius = float(radius_px) if radius_px is not None else (
@@ -495,7 +499,8 @@ def _export_one(job, task):
     awriter = (_Writer(job["aroot"], job["exports"], job["categories"], min_area=job["min_area"])
                if aug_split else None)
     n_images = n_aug = 0
-    for rec in item_records(item, job["image_condition"], **job["radius_options"]):
+    records = item_records(item, job["image_condition"], skip_missing=True, **job["radius_options"])
+    for rec in records:
         rec.meta["split"] = split
         writer.add(rec, split)
         n_images += 1
@@ -534,7 +539,8 @@ def export_dataset(dataset_dir, exports=EXPORTS, augment=None, splits=None, seed
     splits : None or dict  ``by`` ('structure' | 'prototype'), ``test_fraction`` (0.2),
         ``few_shot`` (True), ``shots`` ((1, 2, 3, 5, 10)), ``runs`` (10). None: one split 'all'.
     seed : int  Seeds the split, the few-shot subsets and the augmentations.
-    image_condition : str or list of str  Image(s) exported per item, e.g. 'stem00-clean' or
+    image_condition : str or list of str  Image(s) exported per item (items lacking one are
+        skipped for it and counted in the report), e.g. 'stem00-clean' or
         ['stem00-clean', 'stem00-dfct1']; defect boxes come from the ``item.defects`` records
         whose ``conditions`` (or ``condition``) name that image ('dfct1' or 'stem00-dfct1').
     min_area : int  Minimum instance area [px] (COCO and semantic masks).
@@ -597,7 +603,7 @@ def export_dataset(dataset_dir, exports=EXPORTS, augment=None, splits=None, seed
                min_area=min_area, image_condition=image_condition, radius_options=radius_options,
                aug_opts=aug_opts, seed=int(seed))
     tasks = [(paths[i], split_of[i]) for i in range(len(paths))]
-    n_images = n_aug = 0
+    n_images = n_aug = n_skipped = 0
     workers = int(workers)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
@@ -620,9 +626,13 @@ def export_dataset(dataset_dir, exports=EXPORTS, augment=None, splits=None, seed
                 awriter.merge(aug_state)
             n_images += n_img
             n_aug += n_var
+            n_skipped += len([image_condition] if isinstance(image_condition, str) else image_condition) - n_img
     finally:
         if pool is not None:
             pool.shutdown()
+
+    if n_images == 0:
+        raise ValueError(f"no item has the image_condition {image_condition!r}: nothing exported")
 
     # few-shot subsets (on the with-class training document)
     few_shot = None
@@ -662,6 +672,7 @@ def export_dataset(dataset_dir, exports=EXPORTS, augment=None, splits=None, seed
     _io.write_json(root / "splits.json", split_doc, indent=1)
     return {"root": str(root), "augmented_root": str(aroot) if awriter is not None else None,
             "n_items": len(paths), "n_images": n_images, "n_augmented": n_aug,
+            "n_skipped_missing_condition": n_skipped,
             "splits": sorted(set(split_of.values()))}
 
 
