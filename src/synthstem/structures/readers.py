@@ -130,6 +130,8 @@ def load_structure(source):
         raise FileNotFoundError(f"structure file {text!r} does not exist")
     if path.is_dir():
         raise ValueError(f"structure file {text!r} is a directory")
+    if path.stat().st_size == 0:
+        raise ValueError(f"cannot read structure file {text!r}: the file is empty")
     from ase.io import read
 
     try:
