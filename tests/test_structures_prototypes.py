@@ -340,3 +340,6 @@ def test_cli_preview(tmp_path, capsys):
     assert main(["structure", "preview", "perovskit", "--out", str(out)]) == 2
     assert "did you mean" in capsys.readouterr().err
     assert main(["structure", "preview", "fcc", "--uvw", "0,0", "--out", str(out)]) == 2
+    assert main(["structure", "preview", "hcp", "--zone-axes", "3", "--size", "10", "--pixels", "32",
+                 "--out", str(out)]) == 0
+    assert iio.imread(out).shape == (32, 3 * 32 + 2 * 4, 3)
