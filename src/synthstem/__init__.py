@@ -16,6 +16,8 @@ _API = {
     # structures
     "prototypes": "synthstem.structures.prototypes",
     "prototype": "synthstem.structures.prototypes",
+    "decorations": "synthstem.structures.prototypes",
+    "draw_structure": "synthstem.structures.prototypes",
     "load_structure": "synthstem.structures.readers",
     "orient": "synthstem.structures.orient",
     "OrientedCell": "synthstem.structures.orient",
