@@ -35,7 +35,11 @@ _API = {
     "SimulationResult": "synthstem.physics.simulate",
     # noise
     "add_stem_noise": "synthstem.noise.stem_noise",
+    "draw_noise_params": "synthstem.noise.stem_noise",
+    "apply_stem_noise": "synthstem.noise.stem_noise",
     "CONDITIONS": "synthstem.noise.conditions",
+    "condition_from_dict": "synthstem.noise.conditions",
+    "register_condition": "synthstem.noise.conditions",
     "Condition": "synthstem.noise.conditions",
     # datasets
     "read_item": "synthstem.io.hdf5",
