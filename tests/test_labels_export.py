@@ -215,6 +215,12 @@ def test_export_without_splits_uses_one_split(dataset, tmp_path):
     assert not (tmp_path / "annotations/all_semantic_masks").exists()
     with pytest.raises(ValueError, match="no item has the image_condition"):
         export_dataset(tmp_path, image_condition="stem01-comb1")
+    # a re-run replaces the whole previous export (no stale files); the failed run left none
+    (tmp_path / "annotations" / "stale.txt").write_text("x")
+    export_dataset(tmp_path, exports=("boxes",))
+    assert not (tmp_path / "annotations" / "stale.txt").exists()
+    assert not (tmp_path / "annotations" / "RLE_annotations").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["annotations", "items"]
 
 
 def test_augmented_shards_load_with_unique_ids(exported):
