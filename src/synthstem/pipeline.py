@@ -173,16 +173,23 @@ def _structure_variants(config, s, entry):
         return [{"prototype": p, "elements": d} for p, d in protos.all_decorations()]
     if entry.elements == "all":
         return [{"prototype": entry.prototype, "elements": d} for d in protos.decorations(entry.prototype)]
-    out = []
+    if entry.draws == 1 and not entry.random and not isinstance(entry.elements, dict):
+        return [{"prototype": entry.prototype, "elements": entry.elements}]
+    out, seen = [], set()
     for d in range(entry.draws):
         rng = _plan_rng(config.run.seed, 0, s, d)
-        if entry.random:
-            elements = protos.draw_decoration(entry.prototype, rng)
-        elif isinstance(entry.elements, dict):
-            elements = {role: v if isinstance(v, str) else str(rng.choice(v))
-                        for role, v in entry.elements.items()}
-        else:
-            elements = entry.elements
+        for _ in range(50):  # distinct decorations: redraw duplicates (a few tries)
+            if entry.random:
+                elements = protos.draw_decoration(entry.prototype, rng)
+            else:
+                elements = {role: v if isinstance(v, str) else str(rng.choice(v))
+                            for role, v in entry.elements.items()}
+            key = tuple(sorted(elements.items()))
+            if key not in seen:
+                break
+        if key in seen:
+            continue  # the entry has fewer distinct decorations than draws
+        seen.add(key)
         out.append({"prototype": entry.prototype, "elements": elements})
     return out
 
