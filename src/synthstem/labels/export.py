@@ -368,6 +368,11 @@ class _Writer:
         self.boxes.pop(split, None)
 
     def finish(self, few_shot=None):
+        if self.write_files and "cvat" in self.exports:
+            # for CVAT's task constructor ("Raw" labels editor): name, colour, type
+            _io.write_json(self.root / "cvat" / "labels.json",
+                           [{"name": c["name"], "color": palette_hex(c["id"]), "type": "any",
+                             "attributes": []} for c in self.categories], indent=1)
         if self.shard_size:
             for split in sorted(set(self.coco) | set(self.cvat) | set(self.boxes)):
                 if self._count(split):
