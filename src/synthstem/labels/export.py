@@ -285,8 +285,8 @@ class _Writer:
             maps = gaussian_heatmaps(rec.xy, rec.labels, shape, rec.sigma, elements=elements)
             payload = {f"heatmap_{e}": maps[e] for e in elements}
             payload.update(
-                elements=np.array(elements, dtype="U8"), xy=np.asarray(rec.xy, dtype=np.float32),
-                labels=np.array(rec.labels, dtype="U16"), visible=np.asarray(rec.visible, dtype=bool),
+                elements=np.array(elements, dtype=str), xy=np.asarray(rec.xy, dtype=np.float32),
+                labels=np.array(rec.labels, dtype=str), visible=np.asarray(rec.visible, dtype=bool),
                 sigma_px=np.float64(rec.sigma),
             )
             if rec.peak_map is not None:
