@@ -283,7 +283,7 @@ class _Writer:
             elements = sorted({e for c in self.categories if c["name"] != DEFECT
                                for e in elements_of(c["name"])})
             maps = gaussian_heatmaps(rec.xy, rec.labels, shape, rec.sigma, elements=elements)
-            payload = {f"heatmap_{e}": maps[e] for e in elements}
+            payload = {f"heatmap_{e}": maps[e].astype(np.float16) for e in elements}  # disk: half
             payload.update(
                 elements=np.array(elements, dtype=str), xy=np.asarray(rec.xy, dtype=np.float32),
                 labels=np.array(rec.labels, dtype=str), visible=np.asarray(rec.visible, dtype=bool),
