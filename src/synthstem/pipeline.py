@@ -296,13 +296,22 @@ def _seed_int(ss):
     return int(ss.generate_state(1, dtype=np.uint32)[0])
 
 
-def _subcell_shift(atoms, rng):
-    """Translate the bulk structure by a random fraction of its cell (periodic wrap)."""
+def _subcell_shift(atoms, uvw, rng):
+    """Translate the bulk crystal by a random sub-cell vector perpendicular to the beam.
+
+    The vector is a uniform random fraction of the unit cell with its component along the
+    beam direction ``uvw`` removed (so the thickness does not change); atoms are wrapped
+    back into the (periodic) unit cell. Returns (atoms, translation [Angstrom]).
+    """
     atoms = atoms.copy()
-    frac = rng.random(3)
-    atoms.translate(frac @ np.asarray(atoms.cell))
+    cell = np.asarray(atoms.cell)
+    t = rng.random(3) @ cell
+    beam = np.asarray(uvw, dtype=float) @ cell
+    beam /= np.linalg.norm(beam)
+    t -= (t @ beam) * beam
+    atoms.translate(t)
     atoms.wrap()
-    return atoms, frac
+    return atoms, t
 
 
 def _simulate(cell, settings, seed):
@@ -346,7 +355,8 @@ def build_item(task):
     atoms, meta = load_atoms(task.structure)
     shift = None
     if task.shift:
-        atoms, shift = _subcell_shift(atoms, np.random.default_rng(item_seed_sequence(st["seed"], task.index, STAGE_STRUCTURE)))
+        rng = np.random.default_rng(item_seed_sequence(st["seed"], task.index, STAGE_STRUCTURE))
+        atoms, shift = _subcell_shift(atoms, task.uvw, rng)
     cell = orient(atoms, task.uvw, size=sim["size"], structure_id=task.structure_id, source=meta["source"])
     timings["structure"] += time.perf_counter() - t0
 
