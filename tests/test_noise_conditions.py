@@ -195,3 +195,20 @@ def test_detector_dark_noise_and_gain_spread_add_variance():
     # excess noise factor 1 + cv^2
     assert spread.apply(flat, rng=3).var() == pytest.approx(v0 * 1.25, rel=0.05)
     assert dark.apply(flat, rng=3).min() >= 0
+
+
+def test_map_coords_follows_the_geometric_extras():
+    ny, nx = 96, 128
+    yy, xx = np.mgrid[0:ny, 0:nx]
+    spots = np.array([[20.0, 30.0], [70.0, 60.0], [100.0, 80.0], [11.0, 50.0]])
+    img = 1e-3 + sum(np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * 1.5**2)) for x, y in spots)
+    c = condition_from_dict("geo", {"drift": 6.0, "flyback": 4.0, "flyback_tau": 8.0})
+    out, params = c.apply(img, rng=21, return_params=True)
+    assert max(abs(v) for v in params.drift) > 1.0
+    moved = c.map_coords(spots, img.shape, params)
+    for (x, y) in moved:
+        win = out[int(y) - 5 : int(y) + 6, int(x) - 5 : int(x) + 6]
+        w = win - win.min()
+        cy, cx = np.mgrid[int(y) - 5 : int(y) + 6, int(x) - 5 : int(x) + 6]
+        assert np.average(cx, weights=w) == pytest.approx(x, abs=0.35)
+        assert np.average(cy, weights=w) == pytest.approx(y, abs=0.35)

@@ -5,7 +5,6 @@ import itertools
 import numpy as np
 import pytest
 from ase import Atoms
-from ase.build import bulk
 
 from synthstem.structures.columns import merge_columns, project_positions
 from synthstem.structures.names import item_name, parse_item_name

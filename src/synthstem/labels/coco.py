@@ -19,6 +19,7 @@ class-agnostic one (categories 'column' and 'defect').
 
 import numpy as np
 from pycocotools import mask as mask_utils
+from scipy import ndimage
 
 from .masks import instance_map
 
@@ -54,7 +55,9 @@ def encode_rle(masks):
     """
     arr = np.asarray(masks)
     single = arr.ndim == 2
-    arr = np.asfortranarray(arr.reshape(arr.shape[0], arr.shape[1], -1).astype(np.uint8))
+    if single:
+        arr = arr[:, :, None]
+    arr = np.asfortranarray(arr, dtype=np.uint8)  # no copy when already uint8, column-major
     rles = mask_utils.encode(arr)
     for rle in rles:
         rle["counts"] = rle["counts"].decode("ascii")
@@ -72,7 +75,8 @@ def mask_bbox(mask):
 
 
 def box_mask(box, shape):
-    """Pixels whose centre lies in a continuous top-left-origin box ``[x, y, w, h]`` [px].
+    """Pixels whose centre lies in a continuous top-left-origin box ``[x, y, w, h]`` [px]
+    (half-open: ``x <= c + 0.5 < x + w``).
 
     A box thinner than a pixel still marks the pixel holding its centre (if in the image).
     """
@@ -80,8 +84,8 @@ def box_mask(box, shape):
     x, y, w, h = (float(v) for v in box)
     cc = np.arange(cols) + 0.5
     rr = np.arange(rows) + 0.5
-    in_c = (cc >= x) & (cc <= x + w)
-    in_r = (rr >= y) & (rr <= y + h)
+    in_c = (cc >= x) & (cc < x + w)
+    in_r = (rr >= y) & (rr < y + h)
     if not in_c.any():
         ci = int(np.floor(x + w / 2))
         if 0 <= ci < cols:
@@ -130,19 +134,24 @@ def image_instances(xy, labels, shape, radius, defect_boxes=(), min_area=0, inst
     out = []
     areas = np.bincount(inst_map.ravel() + 1, minlength=len(xy) + 1)[1:]
     keep = np.flatnonzero((areas > 0) & (areas >= min_area))
+    slices = ndimage.find_objects(inst_map + 1, max_label=len(xy))  # tight boxes, label i+1
+    rr, cc = np.nonzero(inst_map >= 0)
+    owner = inst_map[rr, cc]
     for start in range(0, len(keep), chunk):
         idx = keep[start:start + chunk]
+        pos = np.full(len(xy), -1, dtype=np.int64)
+        pos[idx] = np.arange(len(idx))
+        sel = pos[owner] >= 0
         stack = np.zeros((shape[0], shape[1], len(idx)), dtype=np.uint8, order="F")
-        for k, i in enumerate(idx):
-            stack[:, :, k] = inst_map == i
+        stack[rr[sel], cc[sel], pos[owner[sel]]] = 1
         rles = encode_rle(stack)
         for k, i in enumerate(idx):
-            m = stack[:, :, k].astype(bool)
+            sr, sc = slices[i]
             out.append({
                 "label": labels[i],
                 "segmentation": rles[k],
                 "area": float(areas[i]),
-                "bbox": mask_bbox(m),
+                "bbox": [float(sc.start), float(sr.start), float(sc.stop - sc.start), float(sr.stop - sr.start)],
                 "center": [float(xy[i, 0] + 0.5), float(xy[i, 1] + 0.5)],
                 "column_index": int(i),
             })
@@ -161,13 +170,14 @@ def image_instances(xy, labels, shape, radius, defect_boxes=(), min_area=0, inst
     return out
 
 
-def coco_document(images, instances, categories, agnostic=False, info=None):
+def coco_document(images, instances, categories, agnostic=False, info=None, first_image_id=1,
+                  first_annotation_id=1):
     """Assemble one COCO document.
 
     Parameters
     ----------
-    images : list of dict  ``{"file_name", "width", "height", ...}`` (ids are assigned 1..n
-        in list order unless an ``id`` is present).
+    images : list of dict  ``{"file_name", "width", "height", ...}`` (ids are assigned
+        ``first_image_id``.. in list order unless an ``id`` is present).
     instances : list (per image) of lists of instances from :func:`image_instances`.
     categories : list of dict  With-class categories (:func:`category_table`); ignored when
         ``agnostic`` (then :data:`AGNOSTIC_CATEGORIES`).
@@ -182,10 +192,10 @@ def coco_document(images, instances, categories, agnostic=False, info=None):
     cats = AGNOSTIC_CATEGORIES if agnostic else categories
     by_name = {c["name"]: c["id"] for c in cats}
     doc_images, annotations = [], []
-    ann_id = 1
+    ann_id = int(first_annotation_id)
     for n, (img, insts) in enumerate(zip(images, instances)):
         img = dict(img)
-        img.setdefault("id", n + 1)
+        img.setdefault("id", int(first_image_id) + n)
         doc_images.append(img)
         for inst in insts:
             name = inst["label"]

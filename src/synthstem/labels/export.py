@@ -18,10 +18,14 @@ splits, few-shot subsets and augmented variants.
     boxes/{split}_defect_boxes.json       {"<stem>.png": [[x, y, w, h], ...]}
     augmented only: params/<item>-<cond>.json    drawn parameters of every variant
 
-``split`` is 'train'/'test' with ``splits``, else 'all'. Every file is written atomically;
-the output depends only on the items and ``seed``.
+``split`` is 'train'/'test' with ``splits``, else 'all'. Both folders are built as hidden
+``.annotations.partial`` / ``.augmented.partial`` and renamed into place when complete
+(a re-run replaces the previous export as a whole); the output depends only on the items
+and ``seed``.
 """
 
+import os
+import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -39,7 +43,7 @@ from .splits import DEFAULT_RUNS, DEFAULT_SHOTS, few_shot_subsets, split_groups,
 
 EXPORTS = ("coco", "cvat", "masks", "heatmaps", "boxes")
 AUGMENT_KEYS = {"variants": 43, "n_transforms": (2, 4), "transforms": None, "ranges": None,
-                "splits": None, "min_box_size": 2.0, "min_box_visible": 0.5}
+                "splits": None, "min_box_size": 2.0, "min_box_visible": 0.5, "shard_size": 2000}
 SPLIT_KEYS = {"by": "structure", "test_fraction": 0.2, "few_shot": True,
               "shots": DEFAULT_SHOTS, "runs": DEFAULT_RUNS}
 SPLIT_STAGE = 7  # SeedSequence stage id of the split stream
@@ -131,18 +135,24 @@ def _defect_boxes(item, condition, shape):
     boxes = []
     wanted = {str(condition), _condition_suffix(condition)}
     for rec in _get(item, "defects") or []:
-        cond = rec.get("condition") if isinstance(rec, dict) else None
-        if cond is not None and (str(cond) in wanted or _condition_suffix(cond) in wanted):
-            if rec.get("bbox_px") is not None:
-                boxes.append(to_topleft(rec["bbox_px"])[0])
+        if not isinstance(rec, dict) or rec.get("bbox_px") is None:
+            continue
+        conds = rec.get("conditions") or []
+        conds = [conds] if isinstance(conds, str) else list(conds)
+        if rec.get("condition") is not None:
+            conds.append(rec["condition"])
+        if any(str(c) in wanted or _condition_suffix(c) in wanted for c in conds):
+            boxes.append(to_topleft(rec["bbox_px"])[0])
     b, _ = clip_boxes(np.asarray(boxes).reshape(-1, 4), shape, min_size=1.0)
     return b
 
 
 def item_records(item, image_condition="stem00-clean", radius_angstrom=DEFAULT_RADIUS_ANGSTROM,
                  radius_px=None, heatmap_sigma_angstrom=DEFAULT_HEATMAP_SIGMA_ANGSTROM,
-                 heatmap_sigma_px=None):
+                 heatmap_sigma_px=None, skip_missing=False):
     """The :class:`Annotated` images of one item (one per condition in ``image_condition``).
+
+    A condition the item lacks raises ``ValueError``, or is skipped with ``skip_missing``.
 
     Radii: ``radius_px`` if given, else ``radius_angstrom`` / pixel size (pixel size =
     ``attrs['angstrom_xy']`` / image width), else :data:`masks.DEFAULT_RADIUS_PX`. The
@@ -154,6 +164,8 @@ def item_records(item, image_condition="stem00-clean", radius_angstrom=DEFAULT_R
     peak_maps = _get(item, "peak_maps") or {}
     out = []
     for cond in conditions:
+        if skip_missing and cond != "raw" and cond not in (_get(item, "images") or {}):
+            continue
         image = _item_image(item, cond)
         px = _pixel_size(item, image.shape)
         radius = float(radius_px) if radius_px is not None else (
@@ -219,8 +231,10 @@ def augment_variants(record, variants=43, seed=0, n_transforms=(2, 4), transform
 class _Writer:
     """Writes per-image files at once and keeps the per-split documents until ``finish``."""
 
-    def __init__(self, root, exports, categories, min_area=0, write_files=True):
+    def __init__(self, root, exports, categories, min_area=0, write_files=True, shard_size=None):
         self.root = Path(root) if root is not None else None
+        self.shard_size = None if not shard_size else int(shard_size)
+        self.written = {}  # split -> [shards, images, annotations] already flushed
         self.exports = tuple(exports)
         self.categories = categories
         self.cat_id = {c["name"]: c["id"] for c in categories}
@@ -284,27 +298,85 @@ class _Writer:
         if "boxes" in self.exports:
             self.boxes.setdefault(split, []).append((rec.file_name, rec.defect_boxes))
 
-    def documents(self):
+    def state(self):
+        """What a worker hands back: the accumulated per-split entries."""
+        return self.coco, self.cvat, self.boxes
+
+    def merge(self, state):
+        coco, cvat, boxes = state
+        for split, (imgs, insts) in coco.items():
+            mine = self.coco.setdefault(split, ([], []))
+            mine[0].extend(imgs)
+            mine[1].extend(insts)
+        for split, entries in cvat.items():
+            self.cvat.setdefault(split, []).extend(entries)
+        for split, entries in boxes.items():
+            self.boxes.setdefault(split, []).extend(entries)
+        if self.shard_size:
+            for split in list(self.coco) + list(self.cvat) + list(self.boxes):
+                if self._count(split) >= self.shard_size:
+                    self._flush(split)
+
+    def _count(self, split):
+        return max(len(self.coco.get(split, ([], []))[0]), len(self.cvat.get(split, [])),
+                   len(self.boxes.get(split, [])))
+
+    def documents(self, splits=None):
         """The per-split documents: {'coco': {split: (with_class, agnostic)}, 'cvat': ..., 'boxes': ...}."""
         out = {"coco": {}, "cvat": {}, "boxes": {}}
         for split, (imgs, insts) in self.coco.items():
-            out["coco"][split] = (coco_document(imgs, insts, self.categories),
-                                  coco_document(imgs, insts, self.categories, agnostic=True))
+            if splits is not None and split not in splits:
+                continue
+            _, n_img, n_ann = self.written.get(split, (0, 0, 0))
+            ids = dict(first_image_id=n_img + 1, first_annotation_id=n_ann + 1)
+            out["coco"][split] = (coco_document(imgs, insts, self.categories, **ids),
+                                  coco_document(imgs, insts, self.categories, agnostic=True, **ids))
         for split, entries in self.cvat.items():
+            if splits is not None and split not in splits:
+                continue
             names = [c["name"] for c in self.categories]
             out["cvat"][split] = cvat_tree(entries, names, task_name=f"synthstem-{split}",
                                            label_ids=self.cat_id)
         for split, entries in self.boxes.items():
+            if splits is not None and split not in splits:
+                continue
             out["boxes"][split] = boxes_document(entries)
         return out
 
+    def _write(self, docs, suffix=""):
+        for split, (with_class, agnostic) in docs["coco"].items():
+            folder = self.root / "RLE_annotations"
+            _io.write_json(folder / f"{split}_annotations_with_class{suffix(split)}.json", with_class)
+            _io.write_json(folder / f"{split}_annotations{suffix(split)}.json", agnostic)
+        for split, tree in docs["cvat"].items():
+            _io.write_bytes(self.root / "cvat" / f"{split}_annotations{suffix(split)}.xml", cvat_bytes(tree))
+        for split, doc in docs["boxes"].items():
+            _io.write_json(self.root / "boxes" / f"{split}_defect_boxes{suffix(split)}.json", doc, indent=1)
+
+    def _flush(self, split):
+        """Write one shard of a split (files suffixed -0000, -0001, ...) and forget it."""
+        docs = self.documents(splits={split})
+        shard, n_img, n_ann = self.written.get(split, (0, 0, 0))
+        if self.write_files:
+            self._write(docs, suffix=lambda _s: f"-{shard:04d}")
+        if split in docs["coco"]:
+            n_img += len(docs["coco"][split][0]["images"])
+            n_ann += len(docs["coco"][split][0]["annotations"])
+        self.written[split] = (shard + 1, n_img, n_ann)
+        self.coco.pop(split, None)
+        self.cvat.pop(split, None)
+        self.boxes.pop(split, None)
+
     def finish(self, few_shot=None):
+        if self.shard_size:
+            for split in sorted(set(self.coco) | set(self.cvat) | set(self.boxes)):
+                if self._count(split):
+                    self._flush(split)
+            return {"coco": {}, "cvat": {}, "boxes": {}}
         docs = self.documents()
         if not self.write_files:
             return docs
-        for split, (with_class, agnostic) in docs["coco"].items():
-            _io.write_json(self.root / "RLE_annotations" / f"{split}_annotations_with_class.json", with_class)
-            _io.write_json(self.root / "RLE_annotations" / f"{split}_annotations.json", agnostic)
+        self._write(docs, suffix=lambda _s: "")
         if few_shot and "train" in docs["coco"]:
             with_class, agnostic = docs["coco"]["train"]
             for k, runs in few_shot.items():
@@ -313,10 +385,6 @@ class _Writer:
                     folder = self.root / "RLE_annotations" / f"{k}_shot" / f"run_{run}"
                     _io.write_json(folder / "train_annotations_with_class.json", subset_document(with_class, ids))
                     _io.write_json(folder / "train_annotations.json", subset_document(agnostic, ids))
-        for split, tree in docs["cvat"].items():
-            _io.write_bytes(self.root / "cvat" / f"{split}_annotations.xml", cvat_bytes(tree))
-        for split, doc in docs["boxes"].items():
-            _io.write_json(self.root / "boxes" / f"{split}_defect_boxes.json", doc, indent=1)
         return docs
 
 
@@ -395,15 +463,33 @@ def export_item(item, exports=EXPORTS, image_condition="stem00-clean", categorie
     return result
 
 
+def _swap_in(partial, final):
+    """Replace the folder ``final`` by ``partial`` (rename; the old one is removed after)."""
+    old = final.with_name(f".{final.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(partial, final)
+    if old.exists():
+        shutil.rmtree(old)
+
+
 def _find_items(dataset_dir):
     root = Path(dataset_dir)
-    skip = {"annotations", "augmented"}
+    skip = {"annotations", "augmented", ".annotations.partial", ".augmented.partial",
+            ".annotations.old", ".augmented.old"}
     return sorted(p for p in root.rglob("*.h5")
                   if not (set(p.relative_to(root).parts[:-1]) & skip))
 
 
 def _prototype(item):
     params = _get(item, "params") or {}
+    structure = params.get("structure") if isinstance(params, dict) else None
+    if isinstance(structure, dict):
+        for key in ("prototype", "source"):
+            if structure.get(key):
+                return str(structure[key])
     stack = [params]
     while stack:
         d = stack.pop()
@@ -416,10 +502,43 @@ def _prototype(item):
     return str(attrs.get("chemical_formula", structure_group(_get(item, "name"))))
 
 
+def _export_one(job, task):
+    """Export one item (base images and their variants); a top-level function for workers.
+
+    Per-image files are written here; the per-split entries come back to be merged in
+    item order.
+    """
+    path, split = task
+    item = job["reader"](path)
+    writer = _Writer(job["root"], job["exports"], job["categories"], min_area=job["min_area"])
+    aug_opts = job["aug_opts"]
+    aug_split = aug_opts is not None and (aug_opts["splits"] is None or split in set(aug_opts["splits"]))
+    awriter = (_Writer(job["aroot"], job["exports"], job["categories"], min_area=job["min_area"])
+               if aug_split else None)
+    n_images = n_aug = 0
+    records = item_records(item, job["image_condition"], skip_missing=True, **job["radius_options"])
+    for rec in records:
+        rec.meta["split"] = split
+        writer.add(rec, split)
+        n_images += 1
+        if awriter is None:
+            continue
+        plist = []
+        for v, params, arec in augment_variants(
+                rec, aug_opts["variants"], job["seed"], aug_opts["n_transforms"], aug_opts["transforms"],
+                aug_opts["ranges"], aug_opts["min_box_size"], aug_opts["min_box_visible"]):
+            awriter.add(arec, split)
+            plist.append(dict(params, file_name=arec.file_name))
+            n_aug += 1
+        _io.write_json(job["aroot"] / "params" / f"{rec.stem}.json",
+                       {"base": rec.file_name, "split": split, "variants": plist}, indent=1)
+    return writer.state(), None if awriter is None else awriter.state(), n_images, n_aug
+
+
 def export_dataset(dataset_dir, exports=EXPORTS, augment=None, splits=None, seed=0,
                    image_condition="stem00-clean", min_area=0, radius_angstrom=DEFAULT_RADIUS_ANGSTROM,
                    radius_px=None, heatmap_sigma_angstrom=DEFAULT_HEATMAP_SIGMA_ANGSTROM,
-                   heatmap_sigma_px=None, reader=None, progress=False):
+                   heatmap_sigma_px=None, reader=None, workers=1, progress=False):
     """Write the ML exports of a finished dataset folder (see the module docstring for layout).
 
     Parameters
@@ -430,16 +549,24 @@ def export_dataset(dataset_dir, exports=EXPORTS, augment=None, splits=None, seed
     augment : None or dict  ``variants`` (43), ``n_transforms`` ((2, 4)), ``transforms``
         (None = all kinds may be drawn), ``ranges`` (overrides of
         ``synthstem.noise.augment.DEFAULT_RANGES``), ``splits`` (None = every split, or a list
-        such as ['train']), ``min_box_size`` (2.0 px), ``min_box_visible`` (0.5).
+        such as ['train']), ``min_box_size`` (2.0 px), ``min_box_visible`` (0.5), ``shard_size``
+        (2000: the augmented COCO / CVAT / box files are written in shards of about this many
+        images, named ``..._annotations-0000.json``, so memory stays bounded; 0 or None: one
+        file per split, unsuffixed).
     splits : None or dict  ``by`` ('structure' | 'prototype'), ``test_fraction`` (0.2),
         ``few_shot`` (True), ``shots`` ((1, 2, 3, 5, 10)), ``runs`` (10). None: one split 'all'.
     seed : int  Seeds the split, the few-shot subsets and the augmentations.
-    image_condition : str or list of str  Image(s) exported per item, e.g. 'stem00-clean';
-        defect boxes come from ``item.defects`` whose ``condition`` matches.
+    image_condition : str or list of str  Image(s) exported per item (items lacking one are
+        skipped for it and counted in the report), e.g. 'stem00-clean' or
+        ['stem00-clean', 'stem00-dfct1']; defect boxes come from the ``item.defects`` records
+        whose ``conditions`` (or ``condition``) name that image ('dfct1' or 'stem00-dfct1').
     min_area : int  Minimum instance area [px] (COCO and semantic masks).
     radius_angstrom, radius_px : Column disc radius (px wins if given) [Angstrom] / [px].
     heatmap_sigma_angstrom, heatmap_sigma_px : Heatmap Gaussian sigma.
-    reader : callable(path) -> Item, optional  Default ``synthstem.io.hdf5.read_item``.
+    reader : callable(path) -> Item, optional  Default ``synthstem.io.hdf5.read_item`` (must be
+        picklable when ``workers`` > 1).
+    workers : int  Processes exporting items in parallel (results merged in item order, so
+        the output does not depend on it).
     progress : bool  Show a tqdm bar.
 
     Returns
@@ -484,72 +611,98 @@ def export_dataset(dataset_dir, exports=EXPORTS, augment=None, splits=None, seed
     else:
         split_of = {i: "all" for i in range(len(paths))}
 
-    root = dataset_dir / "annotations"
-    aroot = dataset_dir / "augmented"
-    writer = _Writer(root, exports, categories, min_area=min_area)
-    awriter = _Writer(aroot, exports, categories, min_area=min_area) if aug_opts else None
-    aug_splits = None if not aug_opts or aug_opts["splits"] is None else set(aug_opts["splits"])
-    n_images = n_aug = 0
-    iterator = range(len(paths))
-    if progress:
-        from tqdm import tqdm
-        iterator = tqdm(iterator, desc="exports", unit="item")
-    for i in iterator:
-        item = reader(paths[i])
-        split = split_of[i]
-        for rec in item_records(item, image_condition, **radius_options):
-            rec.meta["split"] = split
-            writer.add(rec, split)
-            n_images += 1
-            if awriter is not None and (aug_splits is None or split in aug_splits):
-                plist = []
-                for v, params, arec in augment_variants(
-                        rec, aug_opts["variants"], seed, aug_opts["n_transforms"], aug_opts["transforms"],
-                        aug_opts["ranges"], aug_opts["min_box_size"], aug_opts["min_box_visible"]):
-                    awriter.add(arec, split)
-                    plist.append(dict(params, file_name=arec.file_name))
-                    n_aug += 1
-                _io.write_json(aroot / "params" / f"{rec.stem}.json",
-                               {"base": rec.file_name, "split": split, "variants": plist}, indent=1)
+    # everything is written into hidden partial folders, swapped in at the end, so a
+    # re-run never leaves stale files and an interrupted run never leaves a half export
+    final_root, final_aroot = dataset_dir / "annotations", dataset_dir / "augmented"
+    root, aroot = dataset_dir / ".annotations.partial", dataset_dir / ".augmented.partial"
+    for folder in (root, aroot):
+        if folder.exists():
+            shutil.rmtree(folder)
+    try:
+        writer = _Writer(root, exports, categories, min_area=min_area)
+        awriter = (_Writer(aroot, exports, categories, min_area=min_area, shard_size=aug_opts["shard_size"])
+                   if aug_opts else None)
+        job = dict(reader=reader, root=root, aroot=aroot, exports=exports, categories=categories,
+                   min_area=min_area, image_condition=image_condition, radius_options=radius_options,
+                   aug_opts=aug_opts, seed=int(seed))
+        tasks = [(paths[i], split_of[i]) for i in range(len(paths))]
+        n_images = n_aug = n_skipped = 0
+        workers = int(workers)
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        if workers == 1:
+            results = (_export_one(job, t) for t in tasks)
+            pool = None
+        else:
+            from concurrent.futures import ProcessPoolExecutor
+            from functools import partial
 
-    # few-shot subsets (on the with-class training document)
-    few_shot = None
-    docs = writer.documents()
-    if split_opts and split_opts["few_shot"] and "coco" in exports and "train" in docs["coco"]:
-        with_class = docs["coco"]["train"][0]
-        index_of = {im["id"]: n for n, im in enumerate(with_class["images"])}
-        present = [set() for _ in with_class["images"]]
-        for a in with_class["annotations"]:
-            present[index_of[a["image_id"]]].add(a["category_id"])
-        few_shot = few_shot_subsets(present, [c["id"] for c in categories],
-                                    split_opts["shots"], split_opts["runs"], seed)
-    writer.finish(few_shot)
-    if awriter is not None:
-        awriter.finish()
+            pool = ProcessPoolExecutor(max_workers=workers)
+            results = pool.map(partial(_export_one, job), tasks)  # in task order: deterministic
+        if progress:
+            from tqdm import tqdm
+            results = tqdm(results, total=len(tasks), desc="exports", unit="item")
+        try:
+            for base_state, aug_state, n_img, n_var in results:
+                writer.merge(base_state)
+                if awriter is not None and aug_state is not None:
+                    awriter.merge(aug_state)
+                n_images += n_img
+                n_aug += n_var
+                n_skipped += len([image_condition] if isinstance(image_condition, str) else image_condition) - n_img
+        finally:
+            if pool is not None:
+                pool.shutdown()
 
-    extra = {"radius": {"angstrom": radius_angstrom, "px": radius_px},
-             "heatmap_sigma": {"angstrom": heatmap_sigma_angstrom, "px": heatmap_sigma_px},
-             "min_area": int(min_area), "image_condition": image_condition}
-    _io.write_json(root / "categories.json", _categories_doc(categories, extra), indent=1)
-    if awriter is not None:
-        _io.write_json(aroot / "categories.json", _categories_doc(categories, extra), indent=1)
-    split_doc = {
-        "seed": int(seed),
-        "options": None if split_opts is None else {k: list(v) if isinstance(v, tuple) else v
-                                                    for k, v in split_opts.items()},
-        "items": {n: split_of[i] for i, n in enumerate(names)},
-        "groups": {n: g for n, g in zip(names, groups)} if groups else None,
-    }
-    if few_shot:
-        train_files = docs["coco"]["train"][0]["images"]
-        split_doc["few_shot"] = {
-            f"{k}_shot": {f"run_{r}": {"seed": sel["seed"],
-                                       "images": [train_files[j]["file_name"] for j in sel["images"]]}
-                          for r, sel in runs.items()}
-            for k, runs in few_shot.items()}
-    _io.write_json(root / "splits.json", split_doc, indent=1)
-    return {"root": str(root), "augmented_root": str(aroot) if awriter is not None else None,
+        if n_images == 0:
+            raise ValueError(f"no item has the image_condition {image_condition!r}: nothing exported")
+
+        # few-shot subsets (on the with-class training document)
+        few_shot = None
+        docs = writer.documents()
+        if split_opts and split_opts["few_shot"] and "coco" in exports and "train" in docs["coco"]:
+            with_class = docs["coco"]["train"][0]
+            index_of = {im["id"]: n for n, im in enumerate(with_class["images"])}
+            present = [set() for _ in with_class["images"]]
+            for a in with_class["annotations"]:
+                present[index_of[a["image_id"]]].add(a["category_id"])
+            few_shot = few_shot_subsets(present, [c["id"] for c in categories],
+                                        split_opts["shots"], split_opts["runs"], seed)
+        writer.finish(few_shot)
+        if awriter is not None:
+            awriter.finish()
+
+        extra = {"radius": {"angstrom": radius_angstrom, "px": radius_px},
+                 "heatmap_sigma": {"angstrom": heatmap_sigma_angstrom, "px": heatmap_sigma_px},
+                 "min_area": int(min_area), "image_condition": image_condition}
+        _io.write_json(root / "categories.json", _categories_doc(categories, extra), indent=1)
+        if awriter is not None:
+            _io.write_json(aroot / "categories.json", _categories_doc(categories, extra), indent=1)
+        split_doc = {
+            "seed": int(seed),
+            "options": None if split_opts is None else {k: list(v) if isinstance(v, tuple) else v
+                                                        for k, v in split_opts.items()},
+            "items": {n: split_of[i] for i, n in enumerate(names)},
+            "groups": {n: g for n, g in zip(names, groups)} if groups else None,
+        }
+        if few_shot:
+            train_files = docs["coco"]["train"][0]["images"]
+            split_doc["few_shot"] = {
+                f"{k}_shot": {f"run_{r}": {"seed": sel["seed"],
+                                           "images": [train_files[j]["file_name"] for j in sel["images"]]}
+                              for r, sel in runs.items()}
+                for k, runs in few_shot.items()}
+        _io.write_json(root / "splits.json", split_doc, indent=1)
+        _swap_in(root, final_root)
+        if awriter is not None:
+            _swap_in(aroot, final_aroot)
+    except BaseException:
+        for folder in (root, aroot):
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return {"root": str(final_root), "augmented_root": str(final_aroot) if awriter is not None else None,
             "n_items": len(paths), "n_images": n_images, "n_augmented": n_aug,
+            "n_skipped_missing_condition": n_skipped,
             "splits": sorted(set(split_of.values()))}
 
 

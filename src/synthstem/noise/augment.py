@@ -16,7 +16,8 @@ geometric       small stage rotation [deg], magnification error (scale), image  
 scan_drift      linear specimen drift during the raster scan: the frame is sheared  (same affine)
                 / stretched by ``v`` [px per scan row] relative to the middle row
 focus_blur      focus drift / astigmatism: Gaussian blur, sigma_x, sigma_y [px]    scipy.ndimage.gaussian_filter
-resolution      coarser sampling: down-sample by ``factor`` then back up (linear)   scipy.ndimage.zoom
+resolution      coarser sampling: anti-aliased down-sampling by ``factor``, cubic   scipy.ndimage.zoom
+                interpolation back to the original grid
 intensity       detector gain/offset (relative to the image mean) and gamma         numpy
 noise           shot noise (Poisson at ``counts`` per unit intensity) + Gaussian    numpy.random (seeded
                 read noise (``read_sigma`` x image mean)                            by a drawn ``seed``)
@@ -215,9 +216,13 @@ def apply(image, params):
         img = ndimage.gaussian_filter(img, (sy, sx), mode="nearest")
     if "resolution" in params:
         f = params["resolution"]["factor"]
-        small = ndimage.zoom(img, f, order=1, mode="nearest", grid_mode=True)
+        # the coarse pixel integrates over its area: Gaussian anti-alias before sampling,
+        # then cubic interpolation back to the original grid (grid_mode keeps the frame edges)
+        aa = 0.5 * np.sqrt(max(1.0 / f**2 - 1.0, 0.0))
+        small = ndimage.zoom(ndimage.gaussian_filter(img, aa, mode="nearest"), f, order=1,
+                             mode="nearest", grid_mode=True)
         back = (img.shape[0] / small.shape[0], img.shape[1] / small.shape[1])
-        img = ndimage.zoom(small, back, order=1, mode="nearest", grid_mode=True)
+        img = ndimage.zoom(small, back, order=3, mode="nearest", grid_mode=True)
         if img.shape != tuple(params["shape"]):  # guard against rounding of the output shape
             img = img[: params["shape"][0], : params["shape"][1]]
     if "intensity" in params:

@@ -179,8 +179,11 @@ def prepare_image(image, blur, background):
     """Deterministic front of the model: normalise, add background, renormalise, blur, renormalise."""
     blur = _check_scalar("blur", blur)
     background = _check_scalar("background", background)
-    img = normalise(check_image(image))
-    img = normalise(img + background)
+    img = check_image(image)
+    # normalise to mean 1, add the background, renormalise (the mean is then 1 + background)
+    img = (img / img.mean() + background) / (1.0 + background)
+    if blur == 0:
+        return img
     return normalise(blur_image(img, blur))
 
 

@@ -1,0 +1,90 @@
+"""The noise model against atomagined reference statistics (small committed fixture).
+
+The fixture holds 96 rows of one reference raw image and the statistics of the
+reference's noisy images on those rows (benchmarks/compare_reference_noise.py
+--make-fixture); the full comparison on whole images is the benchmark itself.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synthstem.noise.conditions import CONDITIONS
+from synthstem.noise.stats import (
+    BASIC,
+    NEGATIVE_CONTROLS,
+    TOLERANCES,
+    band_power,
+    compare_stats,
+    crop_equivalent_input,
+    model_stats,
+    noise_stats,
+)
+
+FIXTURE = Path(__file__).parent / "fixtures" / "atomagined_020790_rows80"
+
+
+@pytest.fixture(scope="module")
+def reference():
+    meta = json.loads(FIXTURE.with_suffix(".json").read_text())
+    raw = np.load(FIXTURE.with_suffix(".npz"))["raw"].astype(np.float64)
+    return raw, meta
+
+
+def _case(reference, name):
+    raw, meta = reference
+    c = CONDITIONS[name]
+    x, mu = crop_equivalent_input(raw, meta["full_mean"], c.background)
+    assert mu == pytest.approx(meta["conditions"][name]["mu"], rel=1e-9)
+    params = dict(blur=c.blur, counts=c.counts * mu, scan=c.scan, background=c.background)
+    return x, params, meta["conditions"][name]["stats"]
+
+
+@pytest.mark.parametrize("name", ["clean", "blbk1"])
+def test_model_matches_reference_statistics(reference, name):
+    x, params, ref = _case(reference, name)
+    ok, diff, failed = compare_stats(model_stats(x, n_draws=8, seed=0, **params), ref)
+    assert ok, (failed, diff)
+
+
+@pytest.mark.parametrize("control", sorted(NEGATIVE_CONTROLS))
+def test_broken_models_fail(reference, control):
+    """No scan jitter, blur 30 % off, counts doubled: each fails in at least one condition."""
+    failures = {}
+    for name in ("clean", "blbk1"):
+        x, params, ref = _case(reference, name)
+        _, _, failed = compare_stats(model_stats(x, n_draws=8, seed=7, **NEGATIVE_CONTROLS[control](params)), ref)
+        failures[name] = failed
+    assert failures["clean"] or failures["blbk1"], failures
+    # on blbk1 every broken model already fails on the five basic statistics
+    assert set(failures["blbk1"]) & set(BASIC), failures
+
+
+def test_tolerances_cover_the_draw_to_draw_spread(reference):
+    """Two independent draws of the model agree within the tolerances (blbk1, the
+    noisier comparison), so a correct model passes; the controls above show they are
+    tight enough to catch a wrong one."""
+    x, params, _ = _case(reference, "blbk1")
+    a = model_stats(x, n_draws=1, seed=11, **params)
+    b = model_stats(x, n_draws=1, seed=12, **params)
+    ok, diff, failed = compare_stats(a, b)
+    assert ok, (failed, diff)
+
+
+def test_statistics_on_known_images():
+    flat = np.ones((64, 64))
+    s = noise_stats(flat)
+    assert s["std"] == 0 and s["zero_fraction"] == 0 and s["quantum"] == 0
+    k = np.arange(64) / 64
+    stripes = 1 + 0.5 * np.cos(2 * np.pi * 12 * k)[None, :].repeat(64, axis=0)
+    bp = band_power(stripes)
+    # radial frequency 12 lies in the third of six bands over [1, 32] (edges 1, 6.2, 11.3, 16.5, ...)
+    assert bp[2] == pytest.approx(1.0) and bp.sum() == pytest.approx(1.0)
+    noisy = np.random.default_rng(0).poisson(400, size=(64, 64)) / 400
+    assert noise_stats(noisy)["quantum"] == pytest.approx(1 / 400)
+    with_zero = noisy.copy()
+    with_zero[0, :4] = 0
+    assert noise_stats(with_zero)["zero_fraction"] == pytest.approx(4 / 4096)
+    assert set(TOLERANCES) >= set(BASIC)
