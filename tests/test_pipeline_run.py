@@ -27,14 +27,14 @@ method = "incoherent"
 pixels = 48
 size = 10.0
 [output]
-conditions = ["raw", "clean", "blbk1", "cnts2"]
+conditions = ["raw", "clean", "blbk1", "dfct2", "comb2"]
 [[structures]]
 prototype = "perovskite/SrTiO3"
 uvw = [[0, 0, 1], [1, 1, 0]]
 [[structures]]
 prototype = "fcc"
 elements = "Au"
-uvw = [[0, 0, 1], [1, 1, 1]]
+uvw = [[0, 0, 1], [1, 1, 0]]
 [[structures]]
 prototype = "diamond/Si"
 uvw = [[1, 1, 0]]
@@ -78,18 +78,24 @@ def test_local_run_is_complete_and_valid(local_run):
     out = tmp / "data"
     assert report.ok and report.done == 5 and report.skipped == 0
     problems, stats = validate_dataset(out)
-    assert problems == [] and stats["items"] == 5 and stats["files"] == 5 * 5
+    assert problems == [] and stats["items"] == 5 and stats["files"] == 5 * 6
     rows = read_key_csv(out / "key.csv")
     assert [r["item"] for r in rows] == ["000001.000001", "000001.010100", "000002.000001",
-                                         "000002.010101", "000003.010100"]
+                                         "000002.010100", "000003.010100"]
     row = rows[2]
     assert (row["prototype"], row["formula"], row["spacegroup_number"]) == ("fcc", "Au", "225")
-    assert row["png"] == [f"items/000002.000001-{k}.png" for k in ("raw", "stem00-clean", "stem00-blbk1", "stem00-cnts2")]
+    assert row["png"] == [f"items/000002.000001-{k}.png" for k in ("raw", "stem00-clean", "stem00-blbk1", "stem00-dfct2", "stem02-comb2")]
     item = read_item(out / "items" / "000001.010100.h5")
     assert item.attrs["uvw_direction"] == "(1.0, 1.0, 0.0)" and item.attrs["chemical_formula"] == "'Sr Ti O3'"
     assert item.attrs["angstrom_xy"] == "10" and item.attrs["icsd_collcode"] == "1"
-    assert set(item.images) == {"stem00-clean", "stem00-blbk1", "stem00-cnts2"}
+    assert set(item.images) == {"stem00-clean", "stem00-blbk1", "stem00-dfct2", "stem02-comb2"}
+    assert set(item.peak_maps) == {"clean", "dfct1", "dfct2"}
     assert item.peak_maps["clean"].sum() > 0
+    assert set(item.extra_coords) == {"dlo_coords", "dmd_coords"}
+    assert len(item.extra_coords["dlo_coords"]) == len(item.full_coords) - 1  # one vacancy
+    assert len(item.extra_coords["dmd_coords"]) == len(item.full_coords) - 3  # three vacancies
+    assert [d["condition"] for d in item.defects] == ["stem02-comb2", "stem00-dfct2"]  # level 1 (comb2), 2
+    assert item.defects[0]["kind"] == "vacancy" and item.defects[1]["level"] == 2
     assert item.seed == {"run_seed": 11, "item_index": 1}
     assert item.params["simulation"]["method"] == "incoherent"
     assert len(item.numbers) == len(item.full_coords)
