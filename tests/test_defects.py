@@ -8,7 +8,7 @@ from ase import Atoms
 from ase.build import bulk
 
 from synthstem import add_point_defect
-from synthstem.structures.defects import LEVELS, DefectRecord, relaxation_field
+from synthstem.structures.defects import LEVELS, SIGNIFICANT, DefectRecord, relaxation_field
 from synthstem.structures.orient import orient
 from synthstem.structures.prototypes import prototype
 
@@ -129,7 +129,8 @@ def test_box_contains_the_projected_defect_and_moved_neighbours(cell, kind):
     x0, y0, w, h = rec.bbox_px
     px = cell.size / PIXELS
     pts = rec.sites[:, :2] / px
-    big = np.linalg.norm(rec.displacements, axis=1) > 0.05
+    big = np.linalg.norm(rec.displacements, axis=1) > SIGNIFICANT * abs(rec.amplitude)
+    assert big.sum() >= 2
     pts = np.vstack([pts, new.atoms.positions[np.asarray(rec.displaced)[big], :2] / px])
     assert np.all((pts[:, 0] >= x0) & (pts[:, 0] <= x0 + w) & (pts[:, 1] >= y0) & (pts[:, 1] <= y0 + h))
     cx, cy = rec.center_px
@@ -206,3 +207,11 @@ def test_bad_cells_raise():
     same = bulk("Cu", "fcc", a=3.61, cubic=True).repeat((5, 5, 5))
     with pytest.raises(ValueError, match="host element"):
         add_point_defect(same, "substitution", 1, rng=0, element="Cu")
+
+
+def test_level2_sites_share_one_element_in_a_mixed_column():
+    cell = orient(prototype("perovskite"), (1, 1, 0), size=20.0)
+    for seed in range(4):
+        _, rec = add_point_defect(cell, "vacancy", 2, rng=seed)
+        assert len(set(rec.host_elements)) == 1
+        assert np.ptp(rec.sites[:, :2], axis=0).max() < 0.3

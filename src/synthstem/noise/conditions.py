@@ -1,24 +1,19 @@
 """Named distortion conditions (the atomagined table) and user-defined ones.
 
 ``CONDITIONS`` maps a condition name to a frozen :class:`Condition`. The reference
-conditions (atomagined README, parameters blur [px], counts [per px], scan [px],
-background):
+conditions (atomagined README; blur [px], counts [per px], scan [px], background;
+defect level; dataset name):
 
-=========  =====  ======  =====  ==========  ============  ==========
-name       blur   counts  scan   background  defect_level  dataset
-=========  =====  ======  =====  ==========  ============  ==========
-raw        --     --      --     --          0             raw
-clean      0.8    400     0.75   2           0             stem00-clean
-blur1/2    1.8/2.8 400    0.75   2           0             stem00-blur1/2
-cnts1/2    0.8    100/40  0.75   2           0             stem00-cnts1/2
-scan1/2    0.8    400     1.00/1.25 2        0             stem00-scan1/2
-bkgd1/2    0.8    400     0.75   6/10        0             stem00-bkgd1/2
-blbk1      1.8    400     1.00   6           0             stem00-blbk1
-blbk2      2.8    400     1.25   10          0             stem00-blbk2
-dfct1/2    0.8    400     0.75   2           1/2           stem00-dfct1/2
-comb1      1.8    100     1.00   6           1             stem01-comb1
-comb2      2.8    100     1.25   6           1             stem02-comb2
-=========  =====  ======  =====  ==========  ============  ==========
+- raw: the simulated image itself, no noise; 'raw'
+- clean: 0.8, 400, 0.75, 2; 'stem00-clean'
+- blur1 / blur2: 1.8 / 2.8, 400, 0.75, 2
+- cnts1 / cnts2: 0.8, 100 / 40, 0.75, 2
+- scan1 / scan2: 0.8, 400, 1.00 / 1.25, 2
+- bkgd1 / bkgd2: 0.8, 400, 0.75, 6 / 10
+- blbk1: 1.8, 400, 1.00, 6; blbk2: 2.8, 400, 1.25, 10
+- dfct1 / dfct2: clean parameters, defect level 1 / 2
+- comb1: 1.8, 100, 1.00, 6, defect level 1, 'stem01-comb1'
+- comb2: 2.8, 100, 1.25, 6, defect level 1, 'stem02-comb2'
 
 User conditions come from a dict (a config table) through :func:`condition_from_dict`,
 optionally starting from a named condition (``base``); unknown keys are errors.

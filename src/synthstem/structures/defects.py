@@ -16,8 +16,9 @@ distance 0.3 Angstrom) are ranked by their distance to the centre of view
   element with the smallest covalent radius.
 
 The first site is drawn by ``rng`` among the column's atoms in the middle half of the
-depth (so that it is not at a surface); further sites are the column atoms nearest to it
-in depth (vacancy, substitution) or the next-largest voids at least 2 Angstrom apart
+depth (so that it is not at a surface); further sites are the column atoms of the same
+element nearest to it in depth (vacancy, substitution; the nearest column with enough
+atoms of one element is used) or the next-largest voids at least 2 Angstrom apart
 (interstitial).
 
 Levels
@@ -51,8 +52,9 @@ Record
 ``displaced`` into the returned atoms (vacancies delete atoms, interstitials are
 appended at the end, substitutions keep the index: ``removed == added``). ``bbox_px`` is
 ``[x0, y0, w, h]`` in pixel coordinates (pixel-centre convention, x = column), the box
-of the projected defect sites and of the atoms displaced by more than 0.05 Angstrom,
-padded by 0.5 Angstrom and clipped to the image ``[-0.5, pixels - 0.5]``.
+of the projected defect sites and of the atoms displaced by more than 60 % of ``|A|``
+(the first coordination shell, within about 1.3 ``r_nn``), padded by 0.5 Angstrom and
+clipped to the image ``[-0.5, pixels - 0.5]``.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ SUBSTITUENTS = (
 COLUMN_TOL = 0.3  # [Angstrom] merge distance of projected columns
 SEARCH_RADIUS = 3.0  # [Angstrom] lateral search radius for interstitial voids
 MIN_SEPARATION = 2.0  # [Angstrom] between two interstitials
-SIGNIFICANT = 0.05  # [Angstrom] displacement that counts for the bounding box
+SIGNIFICANT = 0.6  # displacements above this fraction of |A| count for the bounding box
 BOX_PAD = 0.5  # [Angstrom] padding of the bounding box
 MISMATCH_SCALE = 0.2  # [Angstrom] covalent-radius mismatch giving the full amplitude
 SIZE_RULE = 0.25  # random substituents: covalent radius within 25 % of the host's
@@ -217,23 +219,30 @@ def _radius(symbol):
 
 
 def _column_sites(atoms, size, pixels, n_sites, rng):
-    """Column nearest the centre with at least ``n_sites`` atoms, and the site indices."""
+    """Sites in the column nearest the centre that holds ``n_sites`` atoms of one element.
+
+    The first site is drawn among the column's atoms in the middle half of the depth; the
+    others are the atoms of the same element nearest to it in depth.
+    """
     cols = merge_columns(atoms, pixels, size=size, tol=COLUMN_TOL)
     scale = size / pixels
     centre = np.array([size / 2.0, size / 2.0])
     dist = np.linalg.norm(cols.xy * scale - centre, axis=1)
+    numbers = atoms.numbers
     for k in np.argsort(dist, kind="stable"):
         members = cols.atom_indices[k]
-        if len(members) >= n_sites:
+        z = atoms.positions[members, 2]
+        middle = members[(z >= size / 4.0) & (z <= 3.0 * size / 4.0)]
+        pool = middle if len(middle) else members
+        pool = np.array([i for i in pool if np.count_nonzero(numbers[members] == numbers[i]) >= n_sites], dtype=int)
+        if len(pool):
             break
     else:
-        raise ValueError(f"no atom column holds {n_sites} atoms for a level with {n_sites} sites")
-    z = atoms.positions[members, 2]
-    middle = members[(z >= size / 4.0) & (z <= 3.0 * size / 4.0)]
-    pool = middle if len(middle) else members
+        raise ValueError(f"no atom column holds {n_sites} atoms of one element for a level with {n_sites} sites")
     first = int(rng.choice(pool))
-    order = np.argsort(np.abs(atoms.positions[members, 2] - atoms.positions[first, 2]), kind="stable")
-    sites = sorted(int(i) for i in members[order[:n_sites]])
+    same = members[numbers[members] == numbers[first]]
+    order = np.argsort(np.abs(atoms.positions[same, 2] - atoms.positions[first, 2]), kind="stable")
+    sites = sorted(int(i) for i in same[order[:n_sites]])
     return sites, cols.xy[k]
 
 
@@ -412,7 +421,7 @@ def add_point_defect(cell, kind, level, rng=None, element=None, pixels=256):
 
     px = size / pixels
     sites_px = sites[:, :2] / px
-    significant = np.linalg.norm(displacements, axis=1) > SIGNIFICANT
+    significant = np.linalg.norm(displacements, axis=1) > SIGNIFICANT * abs(amplitude)
     moved_px = new.positions[np.asarray(displaced, dtype=int)[significant], :2] / px
     pts = np.vstack([sites_px, moved_px])
     pad = BOX_PAD / px

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
-from .prototypes import _table, check_element, prototype
+from .prototypes import check_element, prototype, prototypes
 
 __all__ = ["load_structure"]
 
@@ -33,7 +33,6 @@ _CITATION_TAGS = (
     ("_citation_page_first", "page"),
     ("_journal_year", "year"),
     ("_citation_year", "year"),
-    ("_journal_coden_astm", None),
     ("_citation_doi", "doi"),
     ("_journal_paper_doi", "doi"),
     ("_database_code_icsd", "ICSD"),
@@ -58,7 +57,7 @@ def _cif_citation(path):
         return None
     found = {}
     for tag, key in _CITATION_TAGS:
-        if key is None or key in found:
+        if key in found:
             continue
         value = _first(block.get(tag))
         if value:
@@ -119,7 +118,7 @@ def load_structure(source):
         raise ValueError(f"source must be a prototype name, a file path or ase.Atoms, got {type(source).__name__}")
     text = os.fspath(source)
     name = text.split("/", 1)[0] if isinstance(source, str) else None
-    if name is not None and name in _table() and not Path(text).exists():
+    if name is not None and name in prototypes() and not Path(text).exists():
         atoms = prototype(text)
         deco = atoms.info["decoration"]
         return atoms, f"prototype:{atoms.info['prototype']}/{deco}", None
@@ -130,6 +129,8 @@ def load_structure(source):
         raise FileNotFoundError(f"structure file {text!r} does not exist")
     if path.is_dir():
         raise ValueError(f"structure file {text!r} is a directory")
+    if path.stat().st_size == 0:
+        raise ValueError(f"cannot read structure file {text!r}: the file is empty")
     from ase.io import read
 
     try:
