@@ -199,3 +199,29 @@ def test_boxes_topleft_clip_and_document():
     doc = boxes_document([("a.png", clipped), ("b.png", np.zeros((0, 4)))])
     assert doc == {"a.png": [[0.0, 5.5, 7.5, 4.0]], "b.png": []}
     json.dumps(doc)
+
+
+def test_split_groups_no_overlap_deterministic_and_fraction():
+    from synthstem.labels.splits import few_shot_subsets, split_groups, structure_group
+
+    names = [f"{s:06d}.{u:06d}" for s in range(40) for u in range(s % 4 + 1)]
+    groups = [structure_group(n) for n in names]
+    train, test = split_groups(groups, 0.25, rng=5)
+    assert sorted(train + test) == list(range(len(names)))
+    assert not {groups[i] for i in train} & {groups[i] for i in test}
+    assert 0.25 <= len(test) / len(names) < 0.25 + 4 / len(names)
+    assert (train, test) == split_groups(groups, 0.25, rng=5)
+    assert (train, test) != split_groups(groups, 0.25, rng=6)
+    assert split_groups(["a", "b"], 0.0)[1] == []
+    with pytest.raises(ValueError, match="test_fraction"):
+        split_groups(groups, 1.0)
+
+    cats = [{1, 2}, {1}, {2, 3}, {1, 3}, {2}, {3}, {1, 2, 3}]
+    fs = few_shot_subsets(cats, [1, 2, 3], shots=(1, 2), runs=3, seed=9)
+    assert fs == few_shot_subsets(cats, [1, 2, 3], shots=(1, 2), runs=3, seed=9)
+    for k, runs in fs.items():
+        for run, sel in runs.items():
+            assert sel["seed"] == [9, k, run]
+            for c in (1, 2, 3):
+                assert sum(c in cats[i] for i in sel["images"]) >= k
+    assert len({tuple(sel["images"]) for sel in fs[1].values()}) > 1  # runs differ

@@ -129,6 +129,8 @@ def test_coco_masks_heatmaps_cvat_boxes_agree(exported):
         coco = COCO(str(ann / f"RLE_annotations/{split}_annotations_with_class.json"))
         assert [c["id"] for c in coco.loadCats(coco.getCatIds())] == [c["id"] for c in cats]
         root = ET.parse(ann / f"cvat/{split}_annotations.xml").getroot()
+        declared = [lab.find("name").text for lab in root.iter("label")]
+        assert [lab["name"] for lab in json.loads((ann / "cvat/labels.json").read_text())] == declared
         cvat_images = {im.get("name"): im for im in root.iter("image")}
         boxes = json.loads((ann / f"boxes/{split}_defect_boxes.json").read_text())
         for img in coco.loadImgs(coco.getImgIds()):
@@ -215,6 +217,12 @@ def test_export_without_splits_uses_one_split(dataset, tmp_path):
     assert not (tmp_path / "annotations/all_semantic_masks").exists()
     with pytest.raises(ValueError, match="no item has the image_condition"):
         export_dataset(tmp_path, image_condition="stem01-comb1")
+    # a re-run replaces the whole previous export (no stale files); the failed run left none
+    (tmp_path / "annotations" / "stale.txt").write_text("x")
+    export_dataset(tmp_path, exports=("boxes",))
+    assert not (tmp_path / "annotations" / "stale.txt").exists()
+    assert not (tmp_path / "annotations" / "RLE_annotations").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["annotations", "items"]
 
 
 def test_augmented_shards_load_with_unique_ids(exported):

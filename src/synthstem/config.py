@@ -201,7 +201,8 @@ class RetrievalSection(_Model):
 class DefectsSection(_Model):
     """``[defects]``: point defects of the dfct / comb conditions."""
 
-    kinds: list[str] = Field(["vacancy"], description="defect kinds drawn per item")
+    kinds: list[Literal["vacancy", "substitution", "interstitial"]] = Field(
+        ["vacancy"], description="defect kinds, one drawn per item and level")
 
     @field_validator("kinds")
     @classmethod

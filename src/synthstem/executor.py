@@ -48,7 +48,7 @@ def _dask(fn, tasks, address):
     try:
         futures = client.map(fn, tasks, pure=False)
         index = {f.key: t for f, t in zip(futures, tasks)}
-        for fut in dask_completed(futures):
+        for fut in dask_completed(futures, loop=client.loop):
             yield index[fut.key], fut.result()
             fut.release()
     finally:

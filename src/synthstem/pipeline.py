@@ -95,25 +95,20 @@ def _dataset_name(condition):
 
 
 # -- structures (the one place that talks to synthstem.structures) ---------------------------
-def _cif_meta(path):
-    """Citation text of a CIF (journal, year, title) if it has one."""
-    keys = ("_journal_name_full", "_journal_year", "_journal_volume", "_journal_page_first",
-            "_publ_section_title", "_citation_journal_full", "_citation_year", "_citation_title")
-    found = {}
+def _cif_database_code(path):
+    """The CIF's ICSD / COD database code as a structure id (<= 999999), else None."""
     try:
-        text = Path(path).read_text(errors="replace")
+        lines = Path(path).read_text(errors="replace").splitlines()
     except OSError:
-        return ""
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        parts = line.strip().split(None, 1)
-        if parts and parts[0] in keys and parts[0] not in found:
-            value = parts[1].strip() if len(parts) > 1 else ""
-            if not value and i + 1 < len(lines):  # value on the next line or in a ; block
-                nxt = lines[i + 1].strip()
-                value = nxt.lstrip(";").strip() or (lines[i + 2].strip() if i + 2 < len(lines) else "")
-            found[parts[0]] = value.strip("'\"")
-    return "; ".join(v for v in found.values() if v)
+        return None
+    for line in lines:
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] in ("_database_code_ICSD", "_database_code_icsd",
+                                            "_cod_database_code"):
+            code = parts[1].strip("'\"")
+            if code.isdigit() and int(code) <= 999999:
+                return int(code)
+    return None
 
 
 def load_atoms(spec):
@@ -123,19 +118,14 @@ def load_atoms(spec):
     ``{'cif': path}``. ``meta``: 'structure_id' (or None), 'prototype', 'source', 'citation'.
     """
     if spec.get("cif"):
+        from .structures.readers import load_structure
+
         path = spec["cif"]
         if not Path(path).is_file():
             raise FileNotFoundError(f"CIF file not found: {path}")
-        try:
-            from .structures.readers import load_structure
-        except ImportError:  # structures' reader not installed: ase's
-            from ase.io import read as load_structure
-        atoms = load_structure(path)
-        info = dict(getattr(atoms, "info", {}) or {})
-        sid = info.get("structure_id")
-        return atoms, {"structure_id": None if sid is None else int(sid),
-                       "prototype": str(info.get("prototype", "") or ""), "source": str(path),
-                       "citation": str(info.get("citation", "") or _cif_meta(path))}
+        atoms, source_id, citation = load_structure(path)
+        return atoms, {"structure_id": _cif_database_code(path), "prototype": "",
+                       "source": str(source_id or path), "citation": str(citation or "")}
     from .structures.prototypes import prototype
 
     atoms = prototype(spec["prototype"], spec.get("elements"))
@@ -296,13 +286,22 @@ def _seed_int(ss):
     return int(ss.generate_state(1, dtype=np.uint32)[0])
 
 
-def _subcell_shift(atoms, rng):
-    """Translate the bulk structure by a random fraction of its cell (periodic wrap)."""
+def _subcell_shift(atoms, uvw, rng):
+    """Translate the bulk crystal by a random sub-cell vector perpendicular to the beam.
+
+    The vector is a uniform random fraction of the unit cell with its component along the
+    beam direction ``uvw`` removed (so the thickness does not change); atoms are wrapped
+    back into the (periodic) unit cell. Returns (atoms, translation [Angstrom]).
+    """
     atoms = atoms.copy()
-    frac = rng.random(3)
-    atoms.translate(frac @ np.asarray(atoms.cell))
+    cell = np.asarray(atoms.cell)
+    t = rng.random(3) @ cell
+    beam = np.asarray(uvw, dtype=float) @ cell
+    beam /= np.linalg.norm(beam)
+    t -= (t @ beam) * beam
+    atoms.translate(t)
     atoms.wrap()
-    return atoms, frac
+    return atoms, t
 
 
 def _simulate(cell, settings, seed):
@@ -346,7 +345,8 @@ def build_item(task):
     atoms, meta = load_atoms(task.structure)
     shift = None
     if task.shift:
-        atoms, shift = _subcell_shift(atoms, np.random.default_rng(item_seed_sequence(st["seed"], task.index, STAGE_STRUCTURE)))
+        rng = np.random.default_rng(item_seed_sequence(st["seed"], task.index, STAGE_STRUCTURE))
+        atoms, shift = _subcell_shift(atoms, task.uvw, rng)
     cell = orient(atoms, task.uvw, size=sim["size"], structure_id=task.structure_id, source=meta["source"])
     timings["structure"] += time.perf_counter() - t0
 

@@ -49,6 +49,7 @@ def run(args):
 
     import numpy as np
 
+    from ..config import ALL_CONDITIONS
     from ..io.hdf5 import read_item, write_item
     from ..io.png import write_png
     from ..noise.conditions import CONDITIONS
@@ -65,8 +66,11 @@ def run(args):
         if f.suffix == ".npy":
             raw = np.load(f)
             out = Path(args.out) if args.out else f.parent
-            for k, name in enumerate(args.conditions):
+            for name in args.conditions:
+                if name not in ALL_CONDITIONS:
+                    raise ValueError(f"unknown condition {name!r}; known: {list(ALL_CONDITIONS)}")
                 cond = CONDITIONS[name]
+                k = ALL_CONDITIONS.index(name)
                 if cond.defect_level:
                     raise ValueError(f"condition {name!r} needs a defect simulation")
                 rng = np.random.default_rng(np.random.SeedSequence([args.seed or 0, k]))

@@ -18,10 +18,14 @@ splits, few-shot subsets and augmented variants.
     boxes/{split}_defect_boxes.json       {"<stem>.png": [[x, y, w, h], ...]}
     augmented only: params/<item>-<cond>.json    drawn parameters of every variant
 
-``split`` is 'train'/'test' with ``splits``, else 'all'. Every file is written atomically;
-the output depends only on the items and ``seed``.
+``split`` is 'train'/'test' with ``splits``, else 'all'. Both folders are built as hidden
+``.annotations.partial`` / ``.augmented.partial`` and renamed into place when complete
+(a re-run replaces the previous export as a whole); the output depends only on the items
+and ``seed``.
 """
 
+import os
+import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -279,10 +283,10 @@ class _Writer:
             elements = sorted({e for c in self.categories if c["name"] != DEFECT
                                for e in elements_of(c["name"])})
             maps = gaussian_heatmaps(rec.xy, rec.labels, shape, rec.sigma, elements=elements)
-            payload = {f"heatmap_{e}": maps[e] for e in elements}
+            payload = {f"heatmap_{e}": maps[e].astype(np.float16) for e in elements}  # disk: half
             payload.update(
-                elements=np.array(elements, dtype="U8"), xy=np.asarray(rec.xy, dtype=np.float32),
-                labels=np.array(rec.labels, dtype="U16"), visible=np.asarray(rec.visible, dtype=bool),
+                elements=np.array(elements, dtype=str), xy=np.asarray(rec.xy, dtype=np.float32),
+                labels=np.array(rec.labels, dtype=str), visible=np.asarray(rec.visible, dtype=bool),
                 sigma_px=np.float64(rec.sigma),
             )
             if rec.peak_map is not None:
@@ -364,6 +368,11 @@ class _Writer:
         self.boxes.pop(split, None)
 
     def finish(self, few_shot=None):
+        if self.write_files and "cvat" in self.exports:
+            # for CVAT's task constructor ("Raw" labels editor): name, colour, type
+            _io.write_json(self.root / "cvat" / "labels.json",
+                           [{"name": c["name"], "color": palette_hex(c["id"]), "type": "any",
+                             "attributes": []} for c in self.categories], indent=1)
         if self.shard_size:
             for split in sorted(set(self.coco) | set(self.cvat) | set(self.boxes)):
                 if self._count(split):
@@ -459,9 +468,22 @@ def export_item(item, exports=EXPORTS, image_condition="stem00-clean", categorie
     return result
 
 
+def _swap_in(partial, final):
+    """Replace the folder ``final`` by ``partial`` (rename; the old one is removed after)."""
+    old = final.with_name(f".{final.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(partial, final)
+    if old.exists():
+        shutil.rmtree(old)
+
+
 def _find_items(dataset_dir):
     root = Path(dataset_dir)
-    skip = {"annotations", "augmented"}
+    skip = {"annotations", "augmented", ".annotations.partial", ".augmented.partial",
+            ".annotations.old", ".augmented.old"}
     return sorted(p for p in root.rglob("*.h5")
                   if not (set(p.relative_to(root).parts[:-1]) & skip))
 
@@ -594,83 +616,96 @@ def export_dataset(dataset_dir, exports=EXPORTS, augment=None, splits=None, seed
     else:
         split_of = {i: "all" for i in range(len(paths))}
 
-    root = dataset_dir / "annotations"
-    aroot = dataset_dir / "augmented"
-    writer = _Writer(root, exports, categories, min_area=min_area)
-    awriter = (_Writer(aroot, exports, categories, min_area=min_area, shard_size=aug_opts["shard_size"])
-               if aug_opts else None)
-    job = dict(reader=reader, root=root, aroot=aroot, exports=exports, categories=categories,
-               min_area=min_area, image_condition=image_condition, radius_options=radius_options,
-               aug_opts=aug_opts, seed=int(seed))
-    tasks = [(paths[i], split_of[i]) for i in range(len(paths))]
-    n_images = n_aug = n_skipped = 0
-    workers = int(workers)
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
-    if workers == 1:
-        results = (_export_one(job, t) for t in tasks)
-        pool = None
-    else:
-        from concurrent.futures import ProcessPoolExecutor
-        from functools import partial
-
-        pool = ProcessPoolExecutor(max_workers=workers)
-        results = pool.map(partial(_export_one, job), tasks)  # in task order: deterministic
-    if progress:
-        from tqdm import tqdm
-        results = tqdm(results, total=len(tasks), desc="exports", unit="item")
+    # everything is written into hidden partial folders, swapped in at the end, so a
+    # re-run never leaves stale files and an interrupted run never leaves a half export
+    final_root, final_aroot = dataset_dir / "annotations", dataset_dir / "augmented"
+    root, aroot = dataset_dir / ".annotations.partial", dataset_dir / ".augmented.partial"
+    for folder in (root, aroot):
+        if folder.exists():
+            shutil.rmtree(folder)
     try:
-        for base_state, aug_state, n_img, n_var in results:
-            writer.merge(base_state)
-            if awriter is not None and aug_state is not None:
-                awriter.merge(aug_state)
-            n_images += n_img
-            n_aug += n_var
-            n_skipped += len([image_condition] if isinstance(image_condition, str) else image_condition) - n_img
-    finally:
-        if pool is not None:
-            pool.shutdown()
+        writer = _Writer(root, exports, categories, min_area=min_area)
+        awriter = (_Writer(aroot, exports, categories, min_area=min_area, shard_size=aug_opts["shard_size"])
+                   if aug_opts else None)
+        job = dict(reader=reader, root=root, aroot=aroot, exports=exports, categories=categories,
+                   min_area=min_area, image_condition=image_condition, radius_options=radius_options,
+                   aug_opts=aug_opts, seed=int(seed))
+        tasks = [(paths[i], split_of[i]) for i in range(len(paths))]
+        n_images = n_aug = n_skipped = 0
+        workers = int(workers)
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        if workers == 1:
+            results = (_export_one(job, t) for t in tasks)
+            pool = None
+        else:
+            from concurrent.futures import ProcessPoolExecutor
+            from functools import partial
 
-    if n_images == 0:
-        raise ValueError(f"no item has the image_condition {image_condition!r}: nothing exported")
+            pool = ProcessPoolExecutor(max_workers=workers)
+            results = pool.map(partial(_export_one, job), tasks)  # in task order: deterministic
+        if progress:
+            from tqdm import tqdm
+            results = tqdm(results, total=len(tasks), desc="exports", unit="item")
+        try:
+            for base_state, aug_state, n_img, n_var in results:
+                writer.merge(base_state)
+                if awriter is not None and aug_state is not None:
+                    awriter.merge(aug_state)
+                n_images += n_img
+                n_aug += n_var
+                n_skipped += len([image_condition] if isinstance(image_condition, str) else image_condition) - n_img
+        finally:
+            if pool is not None:
+                pool.shutdown()
 
-    # few-shot subsets (on the with-class training document)
-    few_shot = None
-    docs = writer.documents()
-    if split_opts and split_opts["few_shot"] and "coco" in exports and "train" in docs["coco"]:
-        with_class = docs["coco"]["train"][0]
-        index_of = {im["id"]: n for n, im in enumerate(with_class["images"])}
-        present = [set() for _ in with_class["images"]]
-        for a in with_class["annotations"]:
-            present[index_of[a["image_id"]]].add(a["category_id"])
-        few_shot = few_shot_subsets(present, [c["id"] for c in categories],
-                                    split_opts["shots"], split_opts["runs"], seed)
-    writer.finish(few_shot)
-    if awriter is not None:
-        awriter.finish()
+        if n_images == 0:
+            raise ValueError(f"no item has the image_condition {image_condition!r}: nothing exported")
 
-    extra = {"radius": {"angstrom": radius_angstrom, "px": radius_px},
-             "heatmap_sigma": {"angstrom": heatmap_sigma_angstrom, "px": heatmap_sigma_px},
-             "min_area": int(min_area), "image_condition": image_condition}
-    _io.write_json(root / "categories.json", _categories_doc(categories, extra), indent=1)
-    if awriter is not None:
-        _io.write_json(aroot / "categories.json", _categories_doc(categories, extra), indent=1)
-    split_doc = {
-        "seed": int(seed),
-        "options": None if split_opts is None else {k: list(v) if isinstance(v, tuple) else v
-                                                    for k, v in split_opts.items()},
-        "items": {n: split_of[i] for i, n in enumerate(names)},
-        "groups": {n: g for n, g in zip(names, groups)} if groups else None,
-    }
-    if few_shot:
-        train_files = docs["coco"]["train"][0]["images"]
-        split_doc["few_shot"] = {
-            f"{k}_shot": {f"run_{r}": {"seed": sel["seed"],
-                                       "images": [train_files[j]["file_name"] for j in sel["images"]]}
-                          for r, sel in runs.items()}
-            for k, runs in few_shot.items()}
-    _io.write_json(root / "splits.json", split_doc, indent=1)
-    return {"root": str(root), "augmented_root": str(aroot) if awriter is not None else None,
+        # few-shot subsets (on the with-class training document)
+        few_shot = None
+        docs = writer.documents()
+        if split_opts and split_opts["few_shot"] and "coco" in exports and "train" in docs["coco"]:
+            with_class = docs["coco"]["train"][0]
+            index_of = {im["id"]: n for n, im in enumerate(with_class["images"])}
+            present = [set() for _ in with_class["images"]]
+            for a in with_class["annotations"]:
+                present[index_of[a["image_id"]]].add(a["category_id"])
+            few_shot = few_shot_subsets(present, [c["id"] for c in categories],
+                                        split_opts["shots"], split_opts["runs"], seed)
+        writer.finish(few_shot)
+        if awriter is not None:
+            awriter.finish()
+
+        extra = {"radius": {"angstrom": radius_angstrom, "px": radius_px},
+                 "heatmap_sigma": {"angstrom": heatmap_sigma_angstrom, "px": heatmap_sigma_px},
+                 "min_area": int(min_area), "image_condition": image_condition}
+        _io.write_json(root / "categories.json", _categories_doc(categories, extra), indent=1)
+        if awriter is not None:
+            _io.write_json(aroot / "categories.json", _categories_doc(categories, extra), indent=1)
+        split_doc = {
+            "seed": int(seed),
+            "options": None if split_opts is None else {k: list(v) if isinstance(v, tuple) else v
+                                                        for k, v in split_opts.items()},
+            "items": {n: split_of[i] for i, n in enumerate(names)},
+            "groups": {n: g for n, g in zip(names, groups)} if groups else None,
+        }
+        if few_shot:
+            train_files = docs["coco"]["train"][0]["images"]
+            split_doc["few_shot"] = {
+                f"{k}_shot": {f"run_{r}": {"seed": sel["seed"],
+                                           "images": [train_files[j]["file_name"] for j in sel["images"]]}
+                              for r, sel in runs.items()}
+                for k, runs in few_shot.items()}
+        _io.write_json(root / "splits.json", split_doc, indent=1)
+        _swap_in(root, final_root)
+        if awriter is not None:
+            _swap_in(aroot, final_aroot)
+    except BaseException:
+        for folder in (root, aroot):
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return {"root": str(final_root), "augmented_root": str(final_aroot) if awriter is not None else None,
             "n_items": len(paths), "n_images": n_images, "n_augmented": n_aug,
             "n_skipped_missing_condition": n_skipped,
             "splits": sorted(set(split_of.values()))}

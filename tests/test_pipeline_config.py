@@ -1,0 +1,81 @@
+"""Run configuration: defaults, TOML round trip, errors that name the key."""
+
+from pathlib import Path
+
+import pytest
+
+from synthstem.config import ALL_CONDITIONS, Config, config_from_dict, load_config, to_toml
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+
+
+def test_defaults_and_show_round_trip():
+    import tomllib
+
+    config = load_config(None)
+    assert config.simulation.method == "prism" and config.run.seed == 0
+    assert config.conditions() == list(ALL_CONDITIONS) and len(ALL_CONDITIONS) == 16
+    text = to_toml(config)
+    for key in ("energy", "convergence", "detector", "pixels", "size", "interpolation",
+                "conditions", "exports", "variants", "radius", "targets", "choices", "kinds"):
+        assert f"\n{key} = " in text
+    assert config_from_dict(tomllib.loads(text)).to_dict() == config.to_dict()
+
+
+@pytest.mark.parametrize("data, key", [
+    ({"microscope": {"energy": -1.0}}, "microscope.energy"),
+    ({"microscope": {"enrgy": 1.0}}, "microscope.enrgy: unknown key"),
+    ({"microscope": {"detector": [150.0, 100.0]}}, "microscope.detector"),
+    ({"simulation": {"pixels": "64"}}, "simulation.pixels"),
+    ({"simulation": {"method": "magic"}}, "simulation.method"),
+    ({"simulation": {"size": 0}}, "simulation.size"),
+    ({"run": {"seed": -3}}, "run.seed"),
+    ({"output": {"png": "true"}}, "output.png"),
+    ({"output": {"conditions": ["clean", "blurry"]}}, "output.conditions"),
+    ({"output": {"exports": ["coco", "yolo"]}}, "output.exports[1]"),
+    ({"output": {"augment": {"variants": -1}}}, "output.augment.variants"),
+    ({"output": {"peaks": {"window": 4}}}, "output.peaks.window"),
+    ({"structures": [{"prototype": "fcc", "uvw": [[0, 0]]}]}, "structures[0].uvw"),
+    ({"structures": [{"prototype": "fcc"}, {"cif": "a.cif", "prototype": "fcc"}]}, "structures[1]"),
+    ({"structures": [{"prototype": "fcc", "draws": 3}]}, "structures[0]"),
+    ({"structures": []}, "structures"),
+    ({"retrieval": {"targets": 10, "choices": 5}}, "retrieval"),
+    ({"extra_table": {}}, "extra_table: unknown key"),
+])
+def test_bad_configs_name_the_key(data, key):
+    with pytest.raises(ValueError) as err:
+        config_from_dict(data)
+    assert key in str(err.value)
+
+
+def test_toml_file_errors(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[microscope]\nenergy = 0\n")
+    with pytest.raises(ValueError, match=r"microscope\.energy"):
+        load_config(bad)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[run\n")
+    with pytest.raises(ValueError, match="not valid TOML"):
+        load_config(broken)
+    with pytest.raises(FileNotFoundError):
+        load_config(tmp_path / "none.toml")
+
+
+def test_cif_paths_are_relative_to_the_config(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[[structures]]\ncif = "cifs/x.cif"\n')
+    config = load_config(path)
+    assert config.cif_path(config.structures[0]) == tmp_path / "cifs" / "x.cif"
+
+
+@pytest.mark.parametrize("name", ["quickstart.toml", "atomagined-retrieval.toml", "atomagined-general.toml"])
+def test_shipped_configs_are_valid(name):
+    config = load_config(CONFIGS / name)
+    assert isinstance(config, Config)
+    if name == "quickstart.toml":
+        assert config.simulation.method == "prism" and config.conditions() == list(ALL_CONDITIONS)
+        assert set(config.output.exports) == {"coco", "cvat", "masks", "heatmaps", "boxes"}
+        assert config.output.augment.variants == 3
+    if name == "atomagined-retrieval.toml":
+        assert (config.retrieval.n_targets, config.retrieval.n_choices) == (400, 2400)
+        assert config.conditions("choice") == ["raw", "clean", "blbk1", "blbk2"]

@@ -1,0 +1,232 @@
+"""Whole runs: reproducibility, process pool, Dask, kill-and-resume, failures, retrieval."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synthstem.config import load_config
+from synthstem.io.hdf5 import item_arrays, read_item
+from synthstem.io.keycsv import read_key_csv
+from synthstem.io.validate import validate_dataset
+from synthstem.pipeline import plan, run_dataset
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+
+TINY = """
+[run]
+seed = 11
+[simulation]
+method = "incoherent"
+pixels = 48
+size = 10.0
+[output]
+conditions = ["raw", "clean", "blbk1", "dfct2", "comb2"]
+[[structures]]
+prototype = "perovskite/SrTiO3"
+uvw = [[0, 0, 1], [1, 1, 0]]
+[[structures]]
+prototype = "fcc"
+elements = "Au"
+uvw = [[0, 0, 1], [1, 1, 0]]
+[[structures]]
+prototype = "diamond/Si"
+uvw = [[1, 1, 0]]
+"""
+
+
+def _config(tmp, text=TINY, name="c.toml"):
+    path = Path(tmp) / name
+    path.write_text(text)
+    return path
+
+
+def _files(folder):
+    folder = Path(folder)
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != "preview.png"}
+
+
+def assert_same_dataset(a, b):
+    fa, fb = _files(a), _files(b)
+    assert sorted(fa) == sorted(fb)
+    for rel in fa:
+        if rel.endswith(".h5"):
+            ia, ib = item_arrays(read_item(Path(a) / rel)), item_arrays(read_item(Path(b) / rel))
+            assert sorted(ia) == sorted(ib)
+            for key in ia:
+                assert ia[key].dtype == ib[key].dtype
+                np.testing.assert_array_equal(ia[key], ib[key], err_msg=f"{rel}:{key}")
+        assert fa[rel] == fb[rel], f"{rel} differs"
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("local")
+    report = run_dataset(load_config(_config(tmp)), tmp / "data", workers=1, progress=False)
+    return tmp, report
+
+
+def test_local_run_is_complete_and_valid(local_run):
+    tmp, report = local_run
+    out = tmp / "data"
+    assert report.ok and report.done == 5 and report.skipped == 0
+    problems, stats = validate_dataset(out)
+    assert problems == [] and stats["items"] == 5 and stats["files"] == 5 * 6
+    rows = read_key_csv(out / "key.csv")
+    assert [r["item"] for r in rows] == ["000001.000001", "000001.010100", "000002.000001",
+                                         "000002.010100", "000003.010100"]
+    row = rows[2]
+    assert (row["prototype"], row["formula"], row["spacegroup_number"]) == ("fcc", "Au", "225")
+    assert row["png"] == [f"items/000002.000001-{k}.png" for k in ("raw", "stem00-clean", "stem00-blbk1", "stem00-dfct2", "stem02-comb2")]
+    item = read_item(out / "items" / "000001.010100.h5")
+    assert item.attrs["uvw_direction"] == "(1.0, 1.0, 0.0)" and item.attrs["chemical_formula"] == "'Sr Ti O3'"
+    assert item.attrs["angstrom_xy"] == "10" and item.attrs["icsd_collcode"] == "1"
+    assert set(item.images) == {"stem00-clean", "stem00-blbk1", "stem00-dfct2", "stem02-comb2"}
+    assert set(item.peak_maps) == {"clean", "dfct1", "dfct2"}
+    assert item.peak_maps["clean"].sum() > 0
+    assert set(item.extra_coords) == {"dlo_coords", "dmd_coords"}
+    assert len(item.extra_coords["dlo_coords"]) == len(item.full_coords) - 1  # one vacancy
+    assert len(item.extra_coords["dmd_coords"]) == len(item.full_coords) - 3  # three vacancies
+    assert [d["condition"] for d in item.defects] == ["stem02-comb2", "stem00-dfct2"]  # level 1 (comb2), 2
+    assert item.defects[0]["kind"] == "vacancy" and item.defects[1]["level"] == 2
+    assert item.seed == {"run_seed": 11, "item_index": 1}
+    assert item.params["simulation"]["method"] == "incoherent"
+    assert len(item.numbers) == len(item.full_coords)
+    for key in ("simulate", "noise", "write"):
+        assert report.timings[key] > 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["complete"] and manifest["run_seed"] == 11 and len(manifest["items"]) == 5
+    assert manifest["config"]["simulation"]["pixels"] == 48
+
+
+def test_process_pool_gives_identical_files(local_run, tmp_path):
+    tmp, _ = local_run
+    report = run_dataset(load_config(_config(tmp_path)), tmp_path / "data", workers=2, progress=False)
+    assert report.ok
+    assert_same_dataset(tmp / "data", tmp_path / "data")
+
+
+def test_other_seed_other_images(local_run, tmp_path):
+    tmp, _ = local_run
+    run_dataset(load_config(_config(tmp_path)), tmp_path / "data", workers=1, seed=12, progress=False)
+    a = read_item(tmp / "data" / "items" / "000002.000001.h5")
+    b = read_item(tmp_path / "data" / "items" / "000002.000001.h5")
+    np.testing.assert_array_equal(a.raw, b.raw)  # static lattice: same simulation
+    assert not np.array_equal(a.images["stem00-clean"], b.images["stem00-clean"])
+
+
+def test_dask_local_cluster_equals_local(local_run, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    tmp, _ = local_run
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        report = run_dataset(load_config(_config(tmp_path)), tmp_path / "data",
+                             scheduler=cluster.scheduler_address, progress=False)
+    assert report.ok and report.done == 5
+    assert_same_dataset(tmp / "data", tmp_path / "data")
+
+
+def test_kill_and_resume_equals_uninterrupted(local_run, tmp_path):
+    tmp, _ = local_run
+    cfg = _config(tmp_path, TINY.replace('method = "incoherent"', 'method = "incoherent"\nphonons = 0'))
+    out = tmp_path / "data"
+    cmd = [sys.executable, "-m", "synthstem", "run", str(cfg), "--out", str(out), "--workers", "1",
+           "--no-progress", "--no-preview"]
+    env = dict(os.environ, PYTHONPATH=str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if len(list((out / "items").glob("*.h5"))) >= 1:
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = len(list((out / "items").glob("*.h5")))
+    assert 1 <= done < 5
+    assert not json.loads((out / "manifest.json").read_text())["complete"]
+    (out / "items" / ".000003.010100.h5.leftover.tmp").write_bytes(b"half an item")
+
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert f"{done} already there" in res.stdout
+    assert not list(out.rglob("*.tmp"))
+    assert_same_dataset(tmp / "data", out)
+
+
+def test_a_failing_item_does_not_stop_the_others(tmp_path):
+    (tmp_path / "bad.cif").write_text("data_broken\n_cell_length_a nonsense\n")
+    text = TINY.split("[[structures]]")[0] + """
+[[structures]]
+cif = "bad.cif"
+[[structures]]
+prototype = "fcc"
+elements = "Cu"
+"""
+    report = run_dataset(load_config(_config(tmp_path, text)), tmp_path / "data", workers=1, progress=False)
+    assert not report.ok and report.done == 1 and len(report.failed) == 1
+    failures = json.loads((tmp_path / "data" / "failures.json").read_text())
+    assert failures[0]["structure"]["cif"].endswith("bad.cif") and failures[0]["error"]
+    assert (tmp_path / "data" / "items" / "000002.000001.h5").is_file()
+    assert not json.loads((tmp_path / "data" / "manifest.json").read_text())["complete"]
+    problems, _ = validate_dataset(tmp_path / "data")
+    assert any("not complete" in p for p in problems)
+
+
+def test_resume_refuses_another_config(local_run, tmp_path):
+    tmp, _ = local_run
+    out = tmp_path / "data"
+    run_dataset(load_config(_config(tmp_path, TINY.replace("seed = 11", "seed = 11\nname = 'x'")).__str__()),
+                out, workers=1, progress=False)
+    with pytest.raises(ValueError, match="another config"):
+        run_dataset(load_config(_config(tmp_path)), out, workers=1, progress=False)
+
+
+RETRIEVAL = """
+[run]
+kind = "retrieval"
+seed = 5
+[simulation]
+method = "incoherent"
+pixels = 48
+size = 16.0
+[retrieval]
+targets = 2
+choices = 3
+target_conditions = ["raw", "clean", "blbk2"]
+[[structures]]
+prototype = "fcc"
+elements = "all"
+uvw = [[0, 0, 1]]
+"""
+
+
+def test_retrieval_targets_and_twins(tmp_path):
+    config = load_config(_config(tmp_path, RETRIEVAL))
+    tasks = plan(config, tmp_path / "data")
+    assert [t.role for t in tasks] == ["target", "target", "choice", "choice", "choice"]
+    report = run_dataset(config, tmp_path / "data", workers=1, progress=False)
+    assert report.ok
+    out = tmp_path / "data"
+    pairs = (out / "retrieval.csv").read_text().splitlines()
+    assert pairs[0] == "target,twin" and len(pairs) == 3
+    for line in pairs[1:]:
+        target, twin = line.split(",")
+        a, b = read_item(out / target), read_item(out / twin)
+        assert a.name == b.name and a.attrs == b.attrs  # same structure and orientation
+        assert set(b.images) == {"stem00-clean", "stem00-blbk1", "stem00-blbk2"}
+        assert set(a.images) == {"stem00-clean", "stem00-blbk2"}
+        assert not np.array_equal(a.raw, b.raw)  # shifted field of view: a distinct image
+        assert abs(len(a.full_coords) - len(b.full_coords)) <= 0.35 * len(a.full_coords)  # similar
+        assert abs(a.raw.mean() - b.raw.mean()) < 0.35 * a.raw.mean()
+        assert b.params["structure"]["subcell_shift"] is not None
+    rows = read_key_csv(out / "key.csv")
+    assert sum(r["role"] == "choice" for r in rows) == 3
+    assert all(r["twin"] for r in rows if r["role"] == "target")
