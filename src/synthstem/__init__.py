@@ -49,6 +49,7 @@ _API = {
     "run_dataset": "synthstem.pipeline",
     # exports
     "export_dataset": "synthstem.labels.export",
+    "export_item": "synthstem.labels.export",
 }
 
 __all__ = ["__version__", *_API]
