@@ -5,7 +5,7 @@
    unit amplitude, is run through the same slices as multislice (same transmission,
    propagator and antialias aperture) and kept in real space: ``S_b(x)``, complex64.
 2. Probe at ``R``: ``psi_R(x) = sum_b c_b(R) S_b(x)`` with
-   ``c_b = exp(-i chi(k_b)) exp(-2 pi i k_b.R) / sqrt(N_window n_beams)``, evaluated only
+   ``c_b = A_b exp(-i chi(k_b)) exp(-2 pi i k_b.R) / sqrt(N_window sum A^2)``, evaluated only
    on a window of ``(ny/f, nx/f)`` pixels (one period of the incident probe, ``L/f``)
    centred on ``R``. With ``f = 1`` the window is the whole cell and the result equals
    multislice exactly (up to rounding).
@@ -32,15 +32,21 @@ from .optics import spatial_frequencies
 
 
 def prism_beams(gpts, sampling, microscope, interpolation):
-    """Grid indices ``(iy, ix)`` and wave vectors ``(ky, kx)`` [1/Angstrom] of the
-    S-matrix plane waves: every ``interpolation``-th grid frequency inside the aperture."""
+    """S-matrix plane waves: every ``interpolation``-th grid frequency inside the aperture.
+
+    Returns grid indices ``(iy, ix)``, wave vectors ``(ky, kx)`` [1/Angstrom] and the
+    aperture weights (soft edge over one step ``f / L`` of the interpolated grid, so that
+    ``f = 1`` reproduces the multislice probe exactly).
+    """
     f = int(interpolation)
     ky, kx = spatial_frequencies(gpts, sampling)
     ny, nx = gpts
-    inside = microscope.aperture(kx[None, :], ky[:, None])
+    dk = (f / (ny * sampling[0]), f / (nx * sampling[1]))
+    weights = microscope.aperture(kx[None, :], ky[:, None], dk)
+    inside = weights > 0
     inside &= (np.arange(ny) % f == 0)[:, None] & (np.arange(nx) % f == 0)[None, :]
     iy, ix = np.nonzero(inside)
-    return iy, ix, ky[iy], kx[ix]
+    return iy, ix, ky[iy], kx[ix], weights[iy, ix]
 
 
 def scattering_matrix(potential, microscope, interpolation, workers=None, batch_size=None,
@@ -49,7 +55,7 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
     gpts, sampling = potential.gpts, potential.sampling
     ny, nx = gpts
     lam = microscope.wavelength
-    _, _, kyb, kxb = prism_beams(gpts, sampling, microscope, interpolation)
+    _, _, kyb, kxb, amp = prism_beams(gpts, sampling, microscope, interpolation)
     trans = potential.transmission(microscope.sigma)
     prop = fresnel_propagator(gpts, sampling, lam, potential.thickness)
     x = np.arange(nx) * sampling[1]
@@ -67,7 +73,7 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
         ey = np.exp(2j * np.pi * kyb[s:s + bs, None] * y[None, :]).astype(np.complex64)
         waves = ey[:, :, None] * ex[:, None, :]
         smat[s:s + bs] = transmit_and_propagate(waves, trans, prop, workers, final_real=True)
-    return smat, kyb, kxb
+    return smat, kyb, kxb, amp
 
 
 def _tile_length(window, step, n_scan):
@@ -100,13 +106,13 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
     timings = {}
     t0 = time.perf_counter()
     if smatrix is None:
-        smat, kyb, kxb = scattering_matrix(potential, microscope, f, workers, batch_size,
+        smat, kyb, kxb, amp = scattering_matrix(potential, microscope, f, workers, batch_size,
                                            progress)
     else:
-        smat, kyb, kxb = smatrix
+        smat, kyb, kxb, amp = smatrix
     timings["smatrix"] = time.perf_counter() - t0
     nb = len(kxb)
-    phase0 = np.exp(-1j * microscope.chi(kxb, kyb)) / np.sqrt(wy * wx * nb)
+    phase0 = amp * np.exp(-1j * microscope.chi(kxb, kyb)) / np.sqrt(wy * wx * np.sum(amp**2))
     det = AnnularDetector((wy, wx), sampling, microscope.wavelength, microscope.detector)
     scan_x = np.asarray(scan_x, dtype=np.float64)
     scan_y = np.asarray(scan_y, dtype=np.float64)
