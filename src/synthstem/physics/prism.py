@@ -76,11 +76,36 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
     return smat, kyb, kxb, amp
 
 
-def _tile_length(window, step, n_scan):
-    """Scan positions per tile edge: the tile's extra span stays ~1/4 of the window."""
-    if step <= 0:
-        return 1
-    return int(max(1, min(n_scan, 1 + window // (4 * step))))
+#: memory budgets [bytes] of one tile's gathered S-matrix and of its probe windows
+TILE_GATHER_BYTES = 256 * 2**20
+TILE_WAVES_BYTES = 128 * 2**20
+#: at most this many scan positions per tile edge
+MAX_TILE = 8
+
+
+def _tile_shape(window, step, n_scan, n_beams, full):
+    """Scan positions per tile edge ``(ty, tx)``.
+
+    The tile's windows share one gathered S-matrix block of edge
+    ``B = window + (t - 1) step``; per position the cost is ~``B^2 (c_gather / P + 1)``,
+    flat near ``t ~ 0.4 window / step`` (gather ~ GEMM of ~30 positions). Bounded by
+    ``MAX_TILE`` and the memory budgets.
+    """
+    t = []
+    for w, st, n in zip(window, step, n_scan):
+        t.append(int(np.clip(1 + round(0.4 * w / st) if st > 0 else 1, 1, min(MAX_TILE, n))))
+
+    def edge(k, i):
+        return full[i] if full[i] else window[i] + (k - 1) * step[i]
+
+    while True:
+        by, bx = edge(t[0], 0), edge(t[1], 1)
+        waves = t[0] * t[1] * by * bx * 8
+        gather = 0 if all(full) else n_beams * by * bx * 8
+        if (waves <= TILE_WAVES_BYTES and gather <= TILE_GATHER_BYTES) or t == [1, 1]:
+            return t[0], t[1]
+        i = 0 if t[0] >= t[1] else 1
+        t[i] = max(1, t[i] - 1)
 
 
 def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=None,
@@ -122,8 +147,9 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
     start_y = np.rint(scan_y / dy).astype(np.int64) - wy // 2
     step_x = (scan_x[1] - scan_x[0]) / dx if len(scan_x) > 1 else 0
     step_y = (scan_y[1] - scan_y[0]) / dy if len(scan_y) > 1 else 0
-    tx = _tile_length(wx, step_x, len(scan_x))
-    ty = _tile_length(wy, step_y, len(scan_y))
+    # a window spanning a whole periodic axis needs no crop: |FFT|^2 is shift invariant
+    full = (ny if wy == ny else 0, nx if wx == nx else 0)
+    ty, tx = _tile_shape((wy, wx), (step_y, step_x), (len(scan_y), len(scan_x)), nb, full)
     t_asm = t_det = 0.0
     tiles = [(j, i) for j in range(0, len(scan_y), ty) for i in range(0, len(scan_x), tx)]
     if progress:
@@ -136,18 +162,23 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
         t1 = time.perf_counter()
         j1, i1 = min(j0 + ty, len(scan_y)), min(i0 + tx, len(scan_x))
         sx, sy = start_x[i0:i1], start_y[j0:j1]
-        bx0, by0 = int(sx.min()), int(sy.min())
-        bw, bh = int(sx.max()) - bx0 + wx, int(sy.max()) - by0 + wy
+        bx0 = 0 if full[1] else int(sx.min())
+        by0 = 0 if full[0] else int(sy.min())
+        bw = nx if full[1] else int(sx.max()) - bx0 + wx
+        bh = ny if full[0] else int(sy.max()) - by0 + wy
         s_tile = _gather(smat, by0, bh, bx0, bw)
         coef = (ey_all[j0:j1, None, :] * ex_all[None, i0:i1, :] * phase0).astype(np.complex64)
         npos = coef.shape[0] * coef.shape[1]
         waves = coef.reshape(npos, nb) @ s_tile.reshape(nb, bh * bw)
         waves = waves.reshape(npos, bh, bw)
-        oy = np.repeat(sy - by0, len(sx))
-        ox = np.tile(sx - bx0, len(sy))
-        rows = oy[:, None, None] + np.arange(wy)[None, :, None]
-        cols = ox[:, None, None] + np.arange(wx)[None, None, :]
-        windows = waves[np.arange(npos)[:, None, None], rows, cols]
+        if (bh, bw) == (wy, wx):
+            windows = waves
+        else:
+            oy = np.repeat(sy - by0, len(sx)) * (not full[0])
+            ox = np.tile(sx - bx0, len(sy)) * (not full[1])
+            windows = np.empty((npos, wy, wx), dtype=np.complex64)
+            for p in range(npos):
+                windows[p] = waves[p, oy[p]:oy[p] + wy, ox[p]:ox[p] + wx]
         t2 = time.perf_counter()
         windows = scipy.fft.fft2(windows, axes=(-2, -1), overwrite_x=True, workers=workers)
         image[j0:j1, i0:i1] = det.integrate(windows).reshape(j1 - j0, i1 - i0)
@@ -164,6 +195,8 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
 def _gather(smat, y0, h, x0, w):
     """``smat[:, y0:y0+h, x0:x0+w]`` with periodic wrap, as a contiguous array."""
     _, ny, nx = smat.shape
+    if (y0, h, x0, w) == (0, ny, 0, nx):
+        return smat
     if 0 <= y0 and y0 + h <= ny and 0 <= x0 and x0 + w <= nx:
         return np.ascontiguousarray(smat[:, y0:y0 + h, x0:x0 + w])
     rows = np.arange(y0, y0 + h) % ny
