@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 import scipy.fft
-from scipy.special import j0
+from scipy.special import j0, roots_legendre
 
 from ..kernels.potential import place_radial_profiles
 from . import parametrization as param
@@ -101,7 +101,7 @@ def cutoff_radius(element, parametrization="lobato"):
 
 def band_limited_potential(element, r, k_max, parametrization="lobato", nodes=_QUAD_NODES):
     """``C * integral_0^k_max f_e(k) J0(2 pi k r) 2 pi k dk`` [V Angstrom] (Gauss-Legendre)."""
-    x, w = np.polynomial.legendre.leggauss(nodes)
+    x, w = roots_legendre(nodes)
     k = (x + 1) * (k_max / 2)
     w = w * (k_max / 2)
     f = param.scattering_factor(element, k, parametrization)

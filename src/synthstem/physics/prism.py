@@ -79,33 +79,41 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
 #: memory budgets [bytes] of one tile's gathered S-matrix and of its probe windows
 TILE_GATHER_BYTES = 256 * 2**20
 TILE_WAVES_BYTES = 128 * 2**20
-#: at most this many scan positions per tile edge
-MAX_TILE = 8
+#: scan positions per tile edge: at most MAX_TILE
+MAX_TILE = 32
+#: cost model of one tile, in GEMM flops: gathering the S-matrix block costs about as
+#: much as the GEMM of GATHER_POSITIONS probes; each tile has a fixed overhead (Python,
+#: BLAS thread wake-up: ~5-10 ms on a loaded 2-core machine, ~300 Mflop)
+GATHER_POSITIONS = 28
+TILE_OVERHEAD_FLOPS = 3e8
 
 
 def _tile_shape(window, step, n_scan, n_beams, full):
-    """Scan positions per tile edge ``(ty, tx)``.
+    """Scan positions per tile edge ``(ty, tx)`` minimising the modelled cost per probe.
 
     The tile's windows share one gathered S-matrix block of edge
-    ``B = window + (t - 1) step``; per position the cost is ~``B^2 (c_gather / P + 1)``,
-    flat near ``t ~ 0.4 window / step`` (gather ~ GEMM of ~30 positions). Bounded by
-    ``MAX_TILE`` and the memory budgets.
+    ``B = window + (t - 1) step``; the cost per probe is modelled as
+    ``[8 n_beams B^2 (P + GATHER_POSITIONS) + TILE_OVERHEAD_FLOPS] / P`` with ``P = t^2``
+    probes per tile, subject to the memory budgets of the gathered block and the waves.
     """
-    t = []
-    for w, st, n in zip(window, step, n_scan):
-        t.append(int(np.clip(1 + round(0.4 * w / st) if st > 0 else 1, 1, min(MAX_TILE, n))))
-
     def edge(k, i):
         return full[i] if full[i] else window[i] + (k - 1) * step[i]
 
-    while True:
-        by, bx = edge(t[0], 0), edge(t[1], 1)
-        waves = t[0] * t[1] * by * bx * 8
-        gather = 0 if all(full) else n_beams * by * bx * 8
-        if (waves <= TILE_WAVES_BYTES and gather <= TILE_GATHER_BYTES) or t == [1, 1]:
-            return t[0], t[1]
-        i = 0 if t[0] >= t[1] else 1
-        t[i] = max(1, t[i] - 1)
+    best, best_cost = (1, 1), np.inf
+    for ty in range(1, min(MAX_TILE, n_scan[0]) + 1):
+        for tx in range(1, min(MAX_TILE, n_scan[1]) + 1):
+            by, bx = edge(ty, 0), edge(tx, 1)
+            p = ty * tx
+            if (ty, tx) != (1, 1):
+                if p * by * bx * 8 > TILE_WAVES_BYTES:
+                    continue
+                if not all(full) and n_beams * by * bx * 8 > TILE_GATHER_BYTES:
+                    continue
+            gather = 0 if all(full) else GATHER_POSITIONS
+            cost = (8.0 * n_beams * by * bx * (p + gather) + TILE_OVERHEAD_FLOPS) / p
+            if cost < best_cost:
+                best, best_cost = (ty, tx), cost
+    return best
 
 
 def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=None,
@@ -147,6 +155,18 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
     start_y = np.rint(scan_y / dy).astype(np.int64) - wy // 2
     step_x = (scan_x[1] - scan_x[0]) / dx if len(scan_x) > 1 else 0
     step_y = (scan_y[1] - scan_y[0]) / dy if len(scan_y) > 1 else 0
+    ex_all = np.exp(-2j * np.pi * kxb[None, :] * scan_x[:, None])  # (nsx, nb)
+    ey_all = np.exp(-2j * np.pi * kyb[None, :] * scan_y[:, None])  # (nsy, nb)
+    if (wy, wx) == (ny, nx):
+        # f = 1: the window is the whole cell, so FFT(psi_R) = sum_b c_b FFT(S_b): keep
+        # the S-matrix's Fourier coefficients on the annulus only, no FFT per probe
+        t1 = time.perf_counter()
+        image[:] = _full_window_scan(smat, det, ex_all, ey_all, phase0, workers)
+        timings["assembly"] = time.perf_counter() - t1
+        timings["detector"] = 0.0
+        info = {"n_beams": int(nb), "window": [int(wy), int(wx)],
+                "smatrix_bytes": int(smat.nbytes), "timings": timings}
+        return image, info
     # a window spanning a whole periodic axis needs no crop: |FFT|^2 is shift invariant
     full = (ny if wy == ny else 0, nx if wx == nx else 0)
     ty, tx = _tile_shape((wy, wx), (step_y, step_x), (len(scan_y), len(scan_x)), nb, full)
@@ -156,8 +176,6 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
         from tqdm import tqdm
 
         tiles = tqdm(tiles, desc="PRISM probes", unit="tile")
-    ex_all = np.exp(-2j * np.pi * kxb[None, :] * scan_x[:, None])  # (nsx, nb)
-    ey_all = np.exp(-2j * np.pi * kyb[None, :] * scan_y[:, None])  # (nsy, nb)
     for j0, i0 in tiles:
         t1 = time.perf_counter()
         j1, i1 = min(j0 + ty, len(scan_y)), min(i0 + tx, len(scan_x))
@@ -190,6 +208,25 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
     info = {"n_beams": int(nb), "window": [int(wy), int(wx)],
             "smatrix_bytes": int(smat.nbytes), "timings": timings}
     return image, info
+
+
+def _full_window_scan(smat, det, ex_all, ey_all, phase0, workers):
+    """Detector signal when each probe window is the whole cell (interpolation 1)."""
+    nb = smat.shape[0]
+    bs = batch_size_for(smat.shape[1:])
+    coeffs = np.empty((nb, det.index.size), dtype=np.complex64)
+    for s in range(0, nb, bs):
+        k = scipy.fft.fft2(smat[s:s + bs], axes=(-2, -1), workers=workers)
+        coeffs[s:s + bs] = k.reshape(len(k), -1)[:, det.index]
+    nsy, nsx = len(ey_all), len(ex_all)
+    image = np.empty((nsy, nsx))
+    rows = max(1, int(TILE_WAVES_BYTES // (nsx * det.index.size * 8)))
+    for j in range(0, nsy, rows):
+        coef = (ey_all[j:j + rows, None, :] * ex_all[None, :, :] * phase0).astype(np.complex64)
+        n = coef.shape[0]
+        amp = coef.reshape(n * nsx, nb) @ coeffs
+        image[j:j + n] = (np.abs(amp) ** 2).sum(axis=1).reshape(n, nsx) * det.scale
+    return image
 
 
 def _gather(smat, y0, h, x0, w):
