@@ -1,6 +1,5 @@
 """Command line: run, simulate, noise, validate, preview, config."""
 
-from pathlib import Path
 
 import numpy as np
 from PIL import Image

@@ -40,6 +40,8 @@ def test_defaults_and_show_round_trip():
     ({"structures": [{"prototype": "fcc", "draws": 3}]}, "structures[0]"),
     ({"structures": []}, "structures"),
     ({"retrieval": {"targets": 10, "choices": 5}}, "retrieval"),
+    ({"retrieval": {"choice_conditions": ["raw", "noisy"]}}, "retrieval.choice_conditions"),
+    ({"defects": {"kinds": ["antisite"]}}, "defects.kinds[0]"),
     ({"extra_table": {}}, "extra_table: unknown key"),
 ])
 def test_bad_configs_name_the_key(data, key):

@@ -181,7 +181,10 @@ class RetrievalSection(_Model):
         ["raw", "clean", "blbk1", "blbk2"], description="conditions of choices")
     shift: bool = Field(True, description="twins get a random sub-cell shift of the field of view")
 
-    _v = field_validator("target_conditions", "choice_conditions")(classmethod(lambda cls, v: _check_conditions(v)))
+    @field_validator("target_conditions", "choice_conditions")
+    @classmethod
+    def _conditions(cls, v):
+        return _check_conditions(v)
 
     @model_validator(mode="after")
     def _sizes(self):

@@ -26,9 +26,21 @@ def _serial(fn, tasks):
         yield task, fn(task)
 
 
+THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                    "MKL_NUM_THREADS")
+
+
+def _init_worker(threads):
+    """Give each worker process its share of the CPUs (numba / BLAS threads), unless set."""
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, str(threads))
+
+
 def _pool(fn, tasks, workers):
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    threads = max(1, default_workers() // workers)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(threads,)) as pool:
         futures = {pool.submit(fn, t): t for t in tasks}
         try:
             for fut in as_completed(futures):
