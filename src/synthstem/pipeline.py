@@ -240,7 +240,7 @@ def plan(config, out):
 
     Structures that cannot be loaded become tasks that fail with the loader's error.
     """
-    out = str(Path(out))
+    out = str(Path(out).resolve())  # workers may run elsewhere (Dask): no relative paths
     settings = _settings(config)
     pairs = _pairs(config)
     tasks = []
