@@ -163,3 +163,13 @@ def test_bad_parameters_raise():
         aug.get_params(0, SHAPE, ranges={"angle": (0, 1)})
     with pytest.raises(ValueError, match="n_transforms"):
         aug.get_params(0, SHAPE, n_transforms=(3, 9))
+
+
+def test_noise_level_independent_of_image_scale():
+    img = gaussian_image(lattice())
+    p = aug.get_params(2, SHAPE, transforms=["noise"], ranges={"read_sigma": (0.0, 0.0)})
+    a = aug.apply(img, p)
+    b = aug.apply(img * 1e-3, p)  # e.g. 'raw' (fraction of the beam) instead of mean-1 images
+    assert np.allclose(b * 1e3, a)
+    rel = np.std(a - img) / img.mean()
+    assert 0.2 / np.sqrt(p["noise"]["counts"]) < rel < 5 / np.sqrt(p["noise"]["counts"])

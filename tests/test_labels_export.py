@@ -129,6 +129,8 @@ def test_coco_masks_heatmaps_cvat_boxes_agree(exported):
         coco = COCO(str(ann / f"RLE_annotations/{split}_annotations_with_class.json"))
         assert [c["id"] for c in coco.loadCats(coco.getCatIds())] == [c["id"] for c in cats]
         root = ET.parse(ann / f"cvat/{split}_annotations.xml").getroot()
+        declared = [lab.find("name").text for lab in root.iter("label")]
+        assert [lab["name"] for lab in json.loads((ann / "cvat/labels.json").read_text())] == declared
         cvat_images = {im.get("name"): im for im in root.iter("image")}
         boxes = json.loads((ann / f"boxes/{split}_defect_boxes.json").read_text())
         for img in coco.loadImgs(coco.getImgIds()):

@@ -88,3 +88,39 @@ def test_statistics_on_known_images():
     with_zero[0, :4] = 0
     assert noise_stats(with_zero)["zero_fraction"] == pytest.approx(4 / 4096)
     assert set(TOLERANCES) >= set(BASIC)
+
+
+def _load_benchmark():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "compare_reference_noise.py"
+    spec = importlib.util.spec_from_file_location("compare_reference_noise", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_script_runs_on_reference_style_files(tmp_path, reference, capsys):
+    """Smoke test of benchmarks/compare_reference_noise.py on a small file written like
+    the reference ones (our model standing in for the stored noisy images)."""
+    import h5py
+
+    from synthstem import add_stem_noise
+
+    raw, _ = reference
+    raw = raw[:64, :64]
+    with h5py.File(tmp_path / "000001.000001.h5", "w") as h:
+        h["haadf/raw"] = raw
+        for name in ("clean", "blbk1"):
+            c = CONDITIONS[name]
+            img = add_stem_noise(raw, c.blur, c.counts, c.scan, c.background, rng=99)
+            h[f"haadf/stem00-{name}"] = img.astype(np.float32)
+    bench = _load_benchmark()
+    rc = bench.main([str(tmp_path), "--draws", "2", "--pairs", "2", "--json", str(tmp_path / "out.json")])
+    out = capsys.readouterr().out
+    assert rc in (0, 1)
+    assert "## summary" in out and "control 'no scan jitter'" in out
+    result = json.loads((tmp_path / "out.json").read_text())["000001.000001"]
+    assert set(result) == {"clean", "blbk1"}
+    assert set(result["clean"]["controls"]) == set(NEGATIVE_CONTROLS)
+    assert bench.main([str(tmp_path / "missing")]) == 2

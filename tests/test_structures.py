@@ -252,3 +252,17 @@ def test_item_name_errors():
         item_name(1, (10, 0, 1))
     with pytest.raises(ValueError, match="uvw"):
         item_name(1, (0.5, 0, 1))
+
+
+def test_reproduces_atomagined_simple_cubic_sb_item():
+    # Reference item 052227.000001 (simple-cubic Sb, a^2 = 8.91619 A^2, [0 0 1], 26 A, 256 px):
+    # 729 atoms in 81 columns, full_coords from 10.397538 to 245.60246 px on both axes,
+    # hkl_plane '(0.0, 0.0, 8.91619)'. Numbers copied here; tests never read the reference.
+    atoms = prototype("simple-cubic", "Sb", a=np.sqrt(8.91619))
+    cell = orient(atoms, (0, 0, 1), size=26.0)
+    px = project_positions(cell, 256)
+    assert len(px) == 729 and len(merge_columns(cell, 256)) == 81
+    np.testing.assert_allclose(px.min(axis=0), 10.397538, atol=1e-4)
+    np.testing.assert_allclose(px.max(axis=0), 245.60246, atol=1e-4)
+    assert cell.hkl_text == "(0.0, 0.0, 8.91619)"
+    assert cell.uvw_text == "(0.0, 0.0, 1.0)"

@@ -17,6 +17,7 @@ from synthstem.structures.prototypes import (
     crystal_system,
     decorations,
     draw_decoration,
+    draw_structure,
     prototype,
     prototype_info,
     prototypes,
@@ -166,6 +167,15 @@ def test_random_decorations_reproducible_and_diverse():
     assert len(seen) > 200
     upper = sum(math.prod(len(v) for v in prototype_info(n)["roles"].values()) for n in prototypes())
     assert upper > 2000
+    with pytest.raises(ValueError, match="named_fraction"):
+        draw_decoration("perovskite", 3, named_fraction=1.5)
+    pairs = [draw_structure(np.random.default_rng(s)) for s in range(60)]
+    assert pairs == [draw_structure(np.random.default_rng(s)) for s in range(60)]
+    assert len({name for name, _ in pairs}) > 25
+    name, elements = draw_structure(7, names=["rutile", "spinel"])
+    assert name in ("rutile", "spinel") and prototype(name, elements).info["prototype"] == name
+    with pytest.raises(ValueError, match="unknown prototype"):
+        draw_structure(7, names=["rutil"])
     named = draw_decoration("perovskite", 3, named_fraction=1.0)
     assert named in [prototype_info("perovskite")["decorations"][d]["elements"] for d in decorations("perovskite")]
 

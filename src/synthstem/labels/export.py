@@ -283,10 +283,10 @@ class _Writer:
             elements = sorted({e for c in self.categories if c["name"] != DEFECT
                                for e in elements_of(c["name"])})
             maps = gaussian_heatmaps(rec.xy, rec.labels, shape, rec.sigma, elements=elements)
-            payload = {f"heatmap_{e}": maps[e] for e in elements}
+            payload = {f"heatmap_{e}": maps[e].astype(np.float16) for e in elements}  # disk: half
             payload.update(
-                elements=np.array(elements, dtype="U8"), xy=np.asarray(rec.xy, dtype=np.float32),
-                labels=np.array(rec.labels, dtype="U16"), visible=np.asarray(rec.visible, dtype=bool),
+                elements=np.array(elements, dtype=str), xy=np.asarray(rec.xy, dtype=np.float32),
+                labels=np.array(rec.labels, dtype=str), visible=np.asarray(rec.visible, dtype=bool),
                 sigma_px=np.float64(rec.sigma),
             )
             if rec.peak_map is not None:
@@ -368,6 +368,11 @@ class _Writer:
         self.boxes.pop(split, None)
 
     def finish(self, few_shot=None):
+        if self.write_files and "cvat" in self.exports:
+            # for CVAT's task constructor ("Raw" labels editor): name, colour, type
+            _io.write_json(self.root / "cvat" / "labels.json",
+                           [{"name": c["name"], "color": palette_hex(c["id"]), "type": "any",
+                             "attributes": []} for c in self.categories], indent=1)
         if self.shard_size:
             for split in sorted(set(self.coco) | set(self.cvat) | set(self.boxes)):
                 if self._count(split):

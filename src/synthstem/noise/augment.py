@@ -19,7 +19,7 @@ focus_blur      focus drift / astigmatism: Gaussian blur, sigma_x, sigma_y [px] 
 resolution      coarser sampling: anti-aliased down-sampling by ``factor``, cubic   scipy.ndimage.zoom
                 interpolation back to the original grid
 intensity       detector gain/offset (relative to the image mean) and gamma         numpy
-noise           shot noise (Poisson at ``counts`` per unit intensity) + Gaussian    numpy.random (seeded
+noise           shot noise (Poisson, ``counts`` per pixel at the mean intensity) +  numpy.random (seeded
                 read noise (``read_sigma`` x image mean)                            by a drawn ``seed``)
 jpeg            lossy storage: JPEG at ``quality`` of the 8-bit min/max-stretched   Pillow
                 image, mapped back to the float range
@@ -64,7 +64,7 @@ DEFAULT_RANGES = {
     "gain": (0.8, 1.25),
     "offset": (-0.1, 0.1),  # x image mean
     "gamma": (0.75, 1.333),  # log-uniform
-    "counts": (30.0, 400.0),  # log-uniform, per unit (mean-normalised) intensity
+    "counts": (30.0, 400.0),  # log-uniform, counts per pixel at the image's mean intensity
     "read_sigma": (0.0, 0.03),  # x image mean
     "jpeg_quality": (25, 90),  # integers, inclusive
 }
@@ -237,8 +237,10 @@ def apply(image, params):
         p = params["noise"]
         nrng = np.random.default_rng(p["seed"])
         mean = float(img.mean())
-        img = nrng.poisson(np.clip(img, 0, None) * p["counts"]) / p["counts"]
-        img = img + nrng.normal(0.0, p["read_sigma"] * mean, img.shape)
+        if mean > 0:  # counts per pixel at the mean intensity: independent of the image's scale
+            scale = p["counts"] / mean
+            img = nrng.poisson(np.clip(img, 0, None) * scale) / scale
+            img = img + nrng.normal(0.0, p["read_sigma"] * mean, img.shape)
     if "jpeg" in params:
         lo, hi = float(img.min()), float(img.max())
         if hi > lo:

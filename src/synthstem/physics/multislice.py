@@ -9,6 +9,9 @@ For each slice ``n``: ``psi <- IFFT[ P(k) FFT[ t_n(x) psi ] ]`` with the transmi
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import scipy.fft
 
@@ -28,6 +31,31 @@ def fresnel_propagator(gpts, sampling, wavelength, thickness):
     return (p * antialias_mask(gpts, sampling)).astype(np.complex64)
 
 
+_POOL = None
+
+
+def _pool():
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+    return _POOL
+
+
+def multiply(waves, factor, workers=None):
+    """``waves[b] *= factor`` in place; the batch is split over ``workers`` threads (the
+    numba kernel releases the GIL), avoiding numba's OpenMP launch overhead."""
+    n = len(waves)
+    workers = min(workers or 1, n)
+    if workers <= 1 or waves.size < 2**20:
+        return multiply_batch(waves, factor)
+    bounds = np.linspace(0, n, workers + 1).astype(int)
+    futures = [_pool().submit(multiply_batch, waves[a:b], factor)
+               for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    for f in futures:
+        f.result()
+    return waves
+
+
 def transmit_and_propagate(waves, transmissions, propagator, workers=None, final_real=False):
     """Run a batch of real-space waves (B, ny, nx) complex64 through all slices.
 
@@ -36,9 +64,9 @@ def transmit_and_propagate(waves, transmissions, propagator, workers=None, final
     """
     n = transmissions.shape[0]
     for i in range(n):
-        multiply_batch(waves, transmissions[i])
+        multiply(waves, transmissions[i], workers)
         waves = scipy.fft.fft2(waves, axes=(-2, -1), overwrite_x=True, workers=workers)
-        multiply_batch(waves, propagator)
+        multiply(waves, propagator, workers)
         if i < n - 1 or final_real:
             waves = scipy.fft.ifft2(waves, axes=(-2, -1), overwrite_x=True, workers=workers)
     return waves

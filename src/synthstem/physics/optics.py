@@ -11,8 +11,9 @@ Conventions
 
   with ``C10 = -defocus`` (positive defocus = underfocus, the Scherzer side for Cs > 0),
   ``C30 = Cs``, ``C50 = C5``, ``C12 = astigmatism``. Probe in reciprocal space:
-  ``psi(k) = A(k) exp(-i chi(k)) exp(-2 pi i k.R)`` with ``A`` the (hard) condenser
-  aperture ``lambda |k| <= convergence``.
+  ``psi(k) = A(k) exp(-i chi(k)) exp(-2 pi i k.R)`` with ``A`` the condenser aperture
+  ``lambda |k| <= convergence``, its edge softened over one reciprocal grid step so that
+  the discrete aperture has the area of the disc (abTEM's convention).
 - The probe is normalised so that ``sum |psi(x)|^2 = 1`` over the grid.
 - ``source_size`` is the standard deviation [Angstrom] of a Gaussian source; it blurs
   the final image (partial spatial coherence in the incoherent-source approximation).
@@ -171,10 +172,24 @@ class Microscope:
             chi = chi + self.C5 / 6 * a2**3
         return 2 * np.pi / lam * chi
 
-    def aperture(self, kx, ky):
-        """Hard condenser aperture ``lambda |k| <= convergence`` (bool array)."""
-        k = np.hypot(kx, ky) * self.wavelength
-        return k <= self.convergence * 1e-3 * (1 + 1e-9)
+    def aperture(self, kx, ky, dk=None):
+        """Condenser aperture weights in [0, 1] at spatial frequencies ``kx, ky``.
+
+        With ``dk = (dky, dkx)`` [1/Angstrom], the reciprocal grid spacing, the edge is
+        soft: the weight falls linearly from 1 to 0 over one grid step across the edge
+        (``clip((alpha_c - alpha) / d_alpha + 1/2, 0, 1)``, as abTEM), so that the
+        discrete aperture has the area of the continuous disc. Without ``dk`` it is hard:
+        ``lambda |k| <= convergence``.
+        """
+        kx, ky = np.asarray(kx, dtype=np.float64), np.asarray(ky, dtype=np.float64)
+        lam = self.wavelength
+        alpha = np.hypot(kx, ky) * lam
+        cutoff = self.convergence * 1e-3
+        if dk is None:
+            return (alpha <= cutoff * (1 + 1e-9)).astype(np.float64)
+        phi = np.arctan2(ky, kx)
+        step = np.hypot(np.cos(phi) * dk[1], np.sin(phi) * dk[0]) * lam
+        return np.clip((cutoff - alpha) / step + 0.5, 0.0, 1.0)
 
     def probe_k(self, gpts, sampling, positions=None, dtype=np.complex64):
         """Probe wave function(s) in reciprocal space on an FFT grid (unshifted order).
@@ -193,7 +208,8 @@ class Microscope:
         ny, nx = gpts
         ky, kx = spatial_frequencies(gpts, sampling)
         kx2, ky2 = kx[None, :], ky[:, None]
-        base = self.aperture(kx2, ky2) * np.exp(-1j * self.chi(kx2, ky2))
+        dk = (1.0 / (ny * sampling[0]), 1.0 / (nx * sampling[1]))
+        base = self.aperture(kx2, ky2, dk) * np.exp(-1j * self.chi(kx2, ky2))
         norm = np.sqrt(np.sum(np.abs(base) ** 2))
         if norm == 0:
             raise ValueError(

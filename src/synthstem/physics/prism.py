@@ -5,7 +5,7 @@
    unit amplitude, is run through the same slices as multislice (same transmission,
    propagator and antialias aperture) and kept in real space: ``S_b(x)``, complex64.
 2. Probe at ``R``: ``psi_R(x) = sum_b c_b(R) S_b(x)`` with
-   ``c_b = exp(-i chi(k_b)) exp(-2 pi i k_b.R) / sqrt(N_window n_beams)``, evaluated only
+   ``c_b = A_b exp(-i chi(k_b)) exp(-2 pi i k_b.R) / sqrt(N_window sum A^2)``, evaluated only
    on a window of ``(ny/f, nx/f)`` pixels (one period of the incident probe, ``L/f``)
    centred on ``R``. With ``f = 1`` the window is the whole cell and the result equals
    multislice exactly (up to rounding).
@@ -32,15 +32,21 @@ from .optics import spatial_frequencies
 
 
 def prism_beams(gpts, sampling, microscope, interpolation):
-    """Grid indices ``(iy, ix)`` and wave vectors ``(ky, kx)`` [1/Angstrom] of the
-    S-matrix plane waves: every ``interpolation``-th grid frequency inside the aperture."""
+    """S-matrix plane waves: every ``interpolation``-th grid frequency inside the aperture.
+
+    Returns grid indices ``(iy, ix)``, wave vectors ``(ky, kx)`` [1/Angstrom] and the
+    aperture weights (soft edge over one step ``f / L`` of the interpolated grid, so that
+    ``f = 1`` reproduces the multislice probe exactly).
+    """
     f = int(interpolation)
     ky, kx = spatial_frequencies(gpts, sampling)
     ny, nx = gpts
-    inside = microscope.aperture(kx[None, :], ky[:, None])
+    dk = (f / (ny * sampling[0]), f / (nx * sampling[1]))
+    weights = microscope.aperture(kx[None, :], ky[:, None], dk)
+    inside = weights > 0
     inside &= (np.arange(ny) % f == 0)[:, None] & (np.arange(nx) % f == 0)[None, :]
     iy, ix = np.nonzero(inside)
-    return iy, ix, ky[iy], kx[ix]
+    return iy, ix, ky[iy], kx[ix], weights[iy, ix]
 
 
 def scattering_matrix(potential, microscope, interpolation, workers=None, batch_size=None,
@@ -49,7 +55,7 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
     gpts, sampling = potential.gpts, potential.sampling
     ny, nx = gpts
     lam = microscope.wavelength
-    _, _, kyb, kxb = prism_beams(gpts, sampling, microscope, interpolation)
+    _, _, kyb, kxb, amp = prism_beams(gpts, sampling, microscope, interpolation)
     trans = potential.transmission(microscope.sigma)
     prop = fresnel_propagator(gpts, sampling, lam, potential.thickness)
     x = np.arange(nx) * sampling[1]
@@ -67,14 +73,47 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
         ey = np.exp(2j * np.pi * kyb[s:s + bs, None] * y[None, :]).astype(np.complex64)
         waves = ey[:, :, None] * ex[:, None, :]
         smat[s:s + bs] = transmit_and_propagate(waves, trans, prop, workers, final_real=True)
-    return smat, kyb, kxb
+    return smat, kyb, kxb, amp
 
 
-def _tile_length(window, step, n_scan):
-    """Scan positions per tile edge: the tile's extra span stays ~1/4 of the window."""
-    if step <= 0:
-        return 1
-    return int(max(1, min(n_scan, 1 + window // (4 * step))))
+#: memory budgets [bytes] of one tile's gathered S-matrix and of its probe windows
+TILE_GATHER_BYTES = 256 * 2**20
+TILE_WAVES_BYTES = 128 * 2**20
+#: scan positions per tile edge: at most MAX_TILE
+MAX_TILE = 32
+#: cost model of one tile, in GEMM flops: gathering the S-matrix block costs about as
+#: much as the GEMM of GATHER_POSITIONS probes; each tile has a fixed overhead (Python,
+#: BLAS thread wake-up: ~5-10 ms on a loaded 2-core machine, ~300 Mflop)
+GATHER_POSITIONS = 28
+TILE_OVERHEAD_FLOPS = 3e8
+
+
+def _tile_shape(window, step, n_scan, n_beams, full):
+    """Scan positions per tile edge ``(ty, tx)`` minimising the modelled cost per probe.
+
+    The tile's windows share one gathered S-matrix block of edge
+    ``B = window + (t - 1) step``; the cost per probe is modelled as
+    ``[8 n_beams B^2 (P + GATHER_POSITIONS) + TILE_OVERHEAD_FLOPS] / P`` with ``P = t^2``
+    probes per tile, subject to the memory budgets of the gathered block and the waves.
+    """
+    def edge(k, i):
+        return full[i] if full[i] else window[i] + (k - 1) * step[i]
+
+    best, best_cost = (1, 1), np.inf
+    for ty in range(1, min(MAX_TILE, n_scan[0]) + 1):
+        for tx in range(1, min(MAX_TILE, n_scan[1]) + 1):
+            by, bx = edge(ty, 0), edge(tx, 1)
+            p = ty * tx
+            if (ty, tx) != (1, 1):
+                if p * by * bx * 8 > TILE_WAVES_BYTES:
+                    continue
+                if not all(full) and n_beams * by * bx * 8 > TILE_GATHER_BYTES:
+                    continue
+            gather = 0 if all(full) else GATHER_POSITIONS
+            cost = (8.0 * n_beams * by * bx * (p + gather) + TILE_OVERHEAD_FLOPS) / p
+            if cost < best_cost:
+                best, best_cost = (ty, tx), cost
+    return best
 
 
 def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=None,
@@ -100,13 +139,13 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
     timings = {}
     t0 = time.perf_counter()
     if smatrix is None:
-        smat, kyb, kxb = scattering_matrix(potential, microscope, f, workers, batch_size,
+        smat, kyb, kxb, amp = scattering_matrix(potential, microscope, f, workers, batch_size,
                                            progress)
     else:
-        smat, kyb, kxb = smatrix
+        smat, kyb, kxb, amp = smatrix
     timings["smatrix"] = time.perf_counter() - t0
     nb = len(kxb)
-    phase0 = np.exp(-1j * microscope.chi(kxb, kyb)) / np.sqrt(wy * wx * nb)
+    phase0 = amp * np.exp(-1j * microscope.chi(kxb, kyb)) / np.sqrt(wy * wx * np.sum(amp**2))
     det = AnnularDetector((wy, wx), sampling, microscope.wavelength, microscope.detector)
     scan_x = np.asarray(scan_x, dtype=np.float64)
     scan_y = np.asarray(scan_y, dtype=np.float64)
@@ -116,32 +155,48 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
     start_y = np.rint(scan_y / dy).astype(np.int64) - wy // 2
     step_x = (scan_x[1] - scan_x[0]) / dx if len(scan_x) > 1 else 0
     step_y = (scan_y[1] - scan_y[0]) / dy if len(scan_y) > 1 else 0
-    tx = _tile_length(wx, step_x, len(scan_x))
-    ty = _tile_length(wy, step_y, len(scan_y))
+    ex_all = np.exp(-2j * np.pi * kxb[None, :] * scan_x[:, None])  # (nsx, nb)
+    ey_all = np.exp(-2j * np.pi * kyb[None, :] * scan_y[:, None])  # (nsy, nb)
+    if (wy, wx) == (ny, nx):
+        # f = 1: the window is the whole cell, so FFT(psi_R) = sum_b c_b FFT(S_b): keep
+        # the S-matrix's Fourier coefficients on the annulus only, no FFT per probe
+        t1 = time.perf_counter()
+        image[:] = _full_window_scan(smat, det, ex_all, ey_all, phase0, workers)
+        timings["assembly"] = time.perf_counter() - t1
+        timings["detector"] = 0.0
+        info = {"n_beams": int(nb), "window": [int(wy), int(wx)],
+                "smatrix_bytes": int(smat.nbytes), "timings": timings}
+        return image, info
+    # a window spanning a whole periodic axis needs no crop: |FFT|^2 is shift invariant
+    full = (ny if wy == ny else 0, nx if wx == nx else 0)
+    ty, tx = _tile_shape((wy, wx), (step_y, step_x), (len(scan_y), len(scan_x)), nb, full)
     t_asm = t_det = 0.0
     tiles = [(j, i) for j in range(0, len(scan_y), ty) for i in range(0, len(scan_x), tx)]
     if progress:
         from tqdm import tqdm
 
         tiles = tqdm(tiles, desc="PRISM probes", unit="tile")
-    ex_all = np.exp(-2j * np.pi * kxb[None, :] * scan_x[:, None])  # (nsx, nb)
-    ey_all = np.exp(-2j * np.pi * kyb[None, :] * scan_y[:, None])  # (nsy, nb)
     for j0, i0 in tiles:
         t1 = time.perf_counter()
         j1, i1 = min(j0 + ty, len(scan_y)), min(i0 + tx, len(scan_x))
         sx, sy = start_x[i0:i1], start_y[j0:j1]
-        bx0, by0 = int(sx.min()), int(sy.min())
-        bw, bh = int(sx.max()) - bx0 + wx, int(sy.max()) - by0 + wy
+        bx0 = 0 if full[1] else int(sx.min())
+        by0 = 0 if full[0] else int(sy.min())
+        bw = nx if full[1] else int(sx.max()) - bx0 + wx
+        bh = ny if full[0] else int(sy.max()) - by0 + wy
         s_tile = _gather(smat, by0, bh, bx0, bw)
         coef = (ey_all[j0:j1, None, :] * ex_all[None, i0:i1, :] * phase0).astype(np.complex64)
         npos = coef.shape[0] * coef.shape[1]
         waves = coef.reshape(npos, nb) @ s_tile.reshape(nb, bh * bw)
         waves = waves.reshape(npos, bh, bw)
-        oy = np.repeat(sy - by0, len(sx))
-        ox = np.tile(sx - bx0, len(sy))
-        rows = oy[:, None, None] + np.arange(wy)[None, :, None]
-        cols = ox[:, None, None] + np.arange(wx)[None, None, :]
-        windows = waves[np.arange(npos)[:, None, None], rows, cols]
+        if (bh, bw) == (wy, wx):
+            windows = waves
+        else:
+            oy = np.repeat(sy - by0, len(sx)) * (not full[0])
+            ox = np.tile(sx - bx0, len(sy)) * (not full[1])
+            windows = np.empty((npos, wy, wx), dtype=np.complex64)
+            for p in range(npos):
+                windows[p] = waves[p, oy[p]:oy[p] + wy, ox[p]:ox[p] + wx]
         t2 = time.perf_counter()
         windows = scipy.fft.fft2(windows, axes=(-2, -1), overwrite_x=True, workers=workers)
         image[j0:j1, i0:i1] = det.integrate(windows).reshape(j1 - j0, i1 - i0)
@@ -155,9 +210,30 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
     return image, info
 
 
+def _full_window_scan(smat, det, ex_all, ey_all, phase0, workers):
+    """Detector signal when each probe window is the whole cell (interpolation 1)."""
+    nb = smat.shape[0]
+    bs = batch_size_for(smat.shape[1:])
+    coeffs = np.empty((nb, det.index.size), dtype=np.complex64)
+    for s in range(0, nb, bs):
+        k = scipy.fft.fft2(smat[s:s + bs], axes=(-2, -1), workers=workers)
+        coeffs[s:s + bs] = k.reshape(len(k), -1)[:, det.index]
+    nsy, nsx = len(ey_all), len(ex_all)
+    image = np.empty((nsy, nsx))
+    rows = max(1, int(TILE_WAVES_BYTES // (nsx * det.index.size * 8)))
+    for j in range(0, nsy, rows):
+        coef = (ey_all[j:j + rows, None, :] * ex_all[None, :, :] * phase0).astype(np.complex64)
+        n = coef.shape[0]
+        amp = coef.reshape(n * nsx, nb) @ coeffs
+        image[j:j + n] = (np.abs(amp) ** 2).sum(axis=1).reshape(n, nsx) * det.scale
+    return image
+
+
 def _gather(smat, y0, h, x0, w):
     """``smat[:, y0:y0+h, x0:x0+w]`` with periodic wrap, as a contiguous array."""
     _, ny, nx = smat.shape
+    if (y0, h, x0, w) == (0, ny, 0, nx):
+        return smat
     if 0 <= y0 and y0 + h <= ny and 0 <= x0 and x0 + w <= nx:
         return np.ascontiguousarray(smat[:, y0:y0 + h, x0:x0 + w])
     rows = np.arange(y0, y0 + h) % ny

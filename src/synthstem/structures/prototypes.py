@@ -36,6 +36,7 @@ __all__ = [
     "decorations",
     "all_decorations",
     "draw_decoration",
+    "draw_structure",
     "crystal_system",
     "check_element",
 ]
@@ -238,6 +239,8 @@ def draw_decoration(name, rng, named_fraction=0.0):
 
     rng = as_rng(rng)
     entry = _entry(name)
+    if not isinstance(named_fraction, (int, float, np.integer, np.floating)) or not 0 <= named_fraction <= 1:
+        raise ValueError(f"named_fraction must be in [0, 1], got {named_fraction!r}")
     if rng.random() < named_fraction:
         names = decorations(name)
         return dict(entry["decorations"][names[rng.integers(len(names))]]["elements"])
@@ -248,3 +251,32 @@ def draw_decoration(name, rng, named_fraction=0.0):
             raise ValueError(f"prototype {name!r}: no distinct candidate element left for role {role!r}")
         chosen[role] = free[rng.integers(len(free))]
     return chosen
+
+
+def draw_structure(rng, names=None, named_fraction=0.5):
+    """Draw a (prototype, decoration) pair: a prototype uniformly, then `draw_decoration`.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator or int
+        Random stream.
+    names : sequence of str, optional
+        Prototypes to draw from (default all).
+    named_fraction : float
+        Probability of a listed decoration rather than a random role decoration.
+
+    Returns
+    -------
+    tuple
+        ``(name, elements)``; build it with ``prototype(name, elements)``.
+    """
+    from ..random import as_rng
+
+    rng = as_rng(rng)
+    names = prototypes() if names is None else list(names)
+    if not names:
+        raise ValueError("names must list at least one prototype")
+    for name in names:
+        _entry(name)
+    name = names[rng.integers(len(names))]
+    return name, draw_decoration(name, rng, named_fraction)
