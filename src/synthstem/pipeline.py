@@ -181,6 +181,9 @@ def _structure_variants(config, s, entry):
             continue  # the entry has fewer distinct decorations than draws
         seen.add(key)
         out.append({"prototype": entry.prototype, "elements": elements})
+    if len(out) < entry.draws:
+        print(f"synthstem: structures[{s}]: only {len(out)} distinct decorations of "
+              f"{entry.prototype!r} for draws = {entry.draws}", file=sys.stderr)
     return out
 
 
