@@ -49,7 +49,8 @@ STAGE_STRUCTURE = 0  # decorations already drawn at plan time; sub-cell shift of
 STAGE_SIMULATE = 1  # frozen phonons
 STAGE_NOISE = 2  # one child per condition, by its position in ALL_CONDITIONS
 STAGE_DEFECT = 3  # one child per defect level
-PLAN_STREAM = 2**31 - 1  # item index slot used for plan-time draws (decorations, retrieval)
+PLAN_STREAM = 2**31 - 1
+EXPORT_FOLDERS = ("annotations", "augmented")  # written by synthstem.labels.export  # item index slot used for plan-time draws (decorations, retrieval)
 
 
 # -- tasks ----------------------------------------------------------------------------------
@@ -666,6 +667,10 @@ def run_dataset(config, out, workers=None, scheduler=None, seed=None, progress=T
         report.failed = failures
         if failures:
             write_json(fail_path, failures)
+        manifest.data["exports"] = {
+            str(p.relative_to(out)): sha256(p)
+            for folder in EXPORT_FOLDERS if (out / folder).is_dir()
+            for p in sorted((out / folder).rglob("*")) if p.is_file() and not p.name.endswith(".tmp")}
     manifest.data["complete"] = not failures
     manifest.data["failures"] = len(failures)
     manifest.save(force=True)
