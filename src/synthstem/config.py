@@ -9,9 +9,13 @@ Validation errors are ``ValueError`` naming the key path, e.g.
 from __future__ import annotations
 
 import math
-import tomllib
 from pathlib import Path
 from typing import Literal, Union
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser from PyPI
+    import tomli as tomllib
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
