@@ -95,3 +95,31 @@ def test_noise_on_npy(tmp_path, capsys):
     assert main(["noise", str(tmp_path / "img.npy"), "--conditions", "clean", "--seed", "1"]) == 0
     out = np.load(tmp_path / "img-stem00-clean.npy")
     assert out.shape == (32, 32) and out.dtype == np.float32 and abs(out.mean() - 1) < 0.1
+
+
+def test_run_with_exports_on_a_dask_scheduler(tmp_path, capsys):
+    import json
+
+    import pytest
+
+    distributed = pytest.importorskip("distributed")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(SMALL.replace('conditions = ["raw", "clean", "blbk1"]',
+                                 'conditions = ["raw", "clean", "dfct1"]\nexports = ["coco", "boxes"]\n'
+                                 'augment = {variants = 1}'))
+    out = tmp_path / "data"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        rc = main(["run", str(cfg), "--out", str(out), "--scheduler", cluster.scheduler_address,
+                   "--no-progress", "--no-preview"])
+    assert rc == 0, capsys.readouterr().err
+    manifest = json.loads((out / "manifest.json").read_text())
+    exported = manifest["exports"]
+    assert any(p.startswith("annotations/") for p in exported)
+    assert any(p.startswith("augmented/") for p in exported)
+    assert main(["validate", str(out)]) == 0
+    capsys.readouterr()
+    victim = out / sorted(exported)[0]
+    victim.write_bytes(victim.read_bytes() + b" ")
+    assert main(["validate", str(out)]) == 1
+    assert "(export)" in capsys.readouterr().err

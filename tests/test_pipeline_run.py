@@ -230,3 +230,31 @@ def test_retrieval_targets_and_twins(tmp_path):
     rows = read_key_csv(out / "key.csv")
     assert sum(r["role"] == "choice" for r in rows) == 3
     assert all(r["twin"] for r in rows if r["role"] == "target")
+
+
+def test_cif_structures_and_all_zone_axes(tmp_path):
+    from ase.io import write
+    from ase.spacegroup import crystal
+
+    atoms = crystal(["Sr", "Ti", "O"], basis=[(0, 0, 0), (0.5, 0.5, 0.5), (0.5, 0.5, 0)],
+                    spacegroup=221, cellpar=[3.905] * 3 + [90] * 3)
+    cif = tmp_path / "cifs" / "sto.cif"
+    cif.parent.mkdir()
+    write(cif, atoms)
+    cif.write_text("data_sto\n_database_code_ICSD 80873\n" + cif.read_text().split("\n", 1)[1])
+    text = TINY.split("[[structures]]")[0].replace('"blbk1", "dfct2", "comb2"', '"blbk1"') + """
+[[structures]]
+cif = "cifs/sto.cif"
+uvw = "all"
+max_index = 1
+"""
+    config = load_config(_config(tmp_path, text))
+    tasks = plan(config, tmp_path / "data")
+    assert [t.name for t in tasks] == ["080873.010000", "080873.010100", "080873.010101"]
+    report = run_dataset(config, tmp_path / "data", workers=1, progress=False)
+    assert report.ok
+    rows = read_key_csv(tmp_path / "data" / "key.csv")
+    assert {r["structure_id"] for r in rows} == {"80873"}
+    assert all(r["source"].endswith("sto.cif") and r["spacegroup_number"] == "221" for r in rows)
+    item = read_item(tmp_path / "data" / "items" / "080873.010101.h5")
+    assert item.attrs["icsd_collcode"] == "80873" and item.attrs["uvw_direction"] == "(1.0, 1.0, 1.0)"

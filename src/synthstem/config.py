@@ -9,9 +9,13 @@ Validation errors are ``ValueError`` naming the key path, e.g.
 from __future__ import annotations
 
 import math
-import tomllib
 from pathlib import Path
 from typing import Literal, Union
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser from PyPI
+    import tomli as tomllib
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -250,14 +254,17 @@ class Config(_Model):
         return p if p.is_absolute() else Path(self.base_dir) / p
 
 
+_TYPE_TAGS = {"str", "int", "float", "bool", "none", "list", "dict"}
+
+
 def _loc(loc):
+    """'structures[0].uvw' from pydantic's loc, dropping union-branch tags like
+    "literal['all']" or 'list[list[int]]'."""
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("list[list[int]]", "literal['all']", "str", "list[str]") or "[" in str(part) and "]" in str(part) and "." not in str(part):
-            continue  # pydantic's union-branch tags
-        else:
+        elif str(part).isidentifier() and str(part) not in _TYPE_TAGS:
             out += ("." if out else "") + str(part)
     return out
 

@@ -49,7 +49,8 @@ STAGE_STRUCTURE = 0  # decorations already drawn at plan time; sub-cell shift of
 STAGE_SIMULATE = 1  # frozen phonons
 STAGE_NOISE = 2  # one child per condition, by its position in ALL_CONDITIONS
 STAGE_DEFECT = 3  # one child per defect level
-PLAN_STREAM = 2**31 - 1  # item index slot used for plan-time draws (decorations, retrieval)
+PLAN_STREAM = 2**31 - 1
+EXPORT_FOLDERS = ("annotations", "augmented")  # written by synthstem.labels.export  # item index slot used for plan-time draws (decorations, retrieval)
 
 
 # -- tasks ----------------------------------------------------------------------------------
@@ -181,6 +182,9 @@ def _structure_variants(config, s, entry):
             continue  # the entry has fewer distinct decorations than draws
         seen.add(key)
         out.append({"prototype": entry.prototype, "elements": elements})
+    if len(out) < entry.draws:
+        print(f"synthstem: structures[{s}]: only {len(out)} distinct decorations of "
+              f"{entry.prototype!r} for draws = {entry.draws}", file=sys.stderr)
     return out
 
 
@@ -240,7 +244,7 @@ def plan(config, out):
 
     Structures that cannot be loaded become tasks that fail with the loader's error.
     """
-    out = str(Path(out))
+    out = str(Path(out).resolve())  # workers may run elsewhere (Dask): no relative paths
     settings = _settings(config)
     pairs = _pairs(config)
     tasks = []
@@ -663,6 +667,10 @@ def run_dataset(config, out, workers=None, scheduler=None, seed=None, progress=T
         report.failed = failures
         if failures:
             write_json(fail_path, failures)
+        manifest.data["exports"] = {
+            str(p.relative_to(out)): sha256(p)
+            for folder in EXPORT_FOLDERS if (out / folder).is_dir()
+            for p in sorted((out / folder).rglob("*")) if p.is_file() and not p.name.endswith(".tmp")}
     manifest.data["complete"] = not failures
     manifest.data["failures"] = len(failures)
     manifest.save(force=True)

@@ -14,8 +14,8 @@ from .keycsv import read_key_csv
 def validate_dataset(folder, checksums=True):
     """Problems found in dataset ``folder`` (an empty list: valid).
 
-    Checks: manifest.json exists; every file it lists exists and (``checksums``) has the
-    recorded sha256; every item file reads back with the five root attributes, a 2D float64
+    Checks: manifest.json exists; every file it lists (items and exports) exists and
+    (``checksums``) has the recorded sha256; every item file reads back with the five root attributes, a 2D float64
     raw image, float32 images and bool peak maps of its shape, and (x, y) coordinates;
     key.csv has one row per manifest item with the same files, uvw and hkl; the manifest
     says the run is complete (no failures).
@@ -54,6 +54,13 @@ def validate_dataset(folder, checksums=True):
         stats["items"] += 1
         problems += [f"{h5}: {m}" for m in check_item(item)]
         stats["images"] += 1 + len(item.images)
+    for rel, digest in manifest.get("exports", {}).items():
+        p = folder / rel
+        stats["files"] += 1
+        if not p.is_file():
+            problems.append(f"{rel}: missing (export)")
+        elif checksums and sha256(p) != digest:
+            problems.append(f"{rel}: sha256 differs from the manifest (export)")
     kpath = folder / "key.csv"
     if not kpath.is_file():
         problems.append("key.csv: missing")
