@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Literal, Union
+from typing import Any, Literal, Union
 
 try:
     import tomllib
@@ -128,7 +128,38 @@ class StructureEntry(_Model):
 
 
 class AugmentSection(_Model):
-    variants: int = Field(0, ge=0, le=1000, description="augmented variants per item (exports)")
+    """``[output.augment]``: augmented variants of every exported image."""
+
+    variants: int = Field(0, ge=0, le=1000, description="augmented variants per exported image")
+    n_transforms: list[int] = Field([2, 4], description="[min, max] transforms drawn per variant")
+    min_box_size: float = Field(2.0, ge=0, description="defect boxes smaller than this after the transform are dropped [px]")
+    min_box_visible: float = Field(0.5, ge=0, le=1, description="defect boxes less visible than this fraction are dropped")
+    shard_size: int = Field(2000, ge=0, description="augmented COCO/CVAT/box files: images per shard (0: one file)")
+
+    @field_validator("n_transforms")
+    @classmethod
+    def _n_transforms(cls, v):
+        if len(v) != 2 or not 1 <= v[0] <= v[1]:
+            raise ValueError(f"must be [min, max] with 1 <= min <= max, got {v}")
+        return v
+
+
+class SplitsSection(_Model):
+    """``[output.splits]``: train/test split and few-shot subsets of the exports."""
+
+    by: Literal["none", "structure", "prototype"] = Field(
+        "none", description="'none' (one split 'all'), 'structure' or 'prototype' (groups kept together)")
+    test_fraction: float = Field(0.2, gt=0, lt=1, description="fraction of groups in the test split")
+    few_shot: bool = Field(True, description="write few-shot subsets of the training split")
+    shots: list[int] = Field([1, 2, 3, 5, 10], description="few-shot sizes (images per class)")
+    runs: int = Field(10, ge=1, le=1000, description="few-shot subsets drawn per size")
+
+    @field_validator("shots")
+    @classmethod
+    def _shots(cls, v):
+        if not v or min(v) < 1:
+            raise ValueError(f"needs positive sizes, got {v}")
+        return v
 
 
 class PeaksSection(_Model):
@@ -154,7 +185,13 @@ class OutputSection(_Model):
     png: bool = Field(True, description="write <name>-<condition>.png previews")
     exports: list[Literal["coco", "cvat", "masks", "heatmaps", "boxes"]] = Field(
         [], description="post-processing exports (synthstem.labels.export)")
+    export_conditions: list[str] = Field(
+        ["stem00-clean"], description="images exported per item: dataset or condition names ('raw', 'stem00-clean', 'dfct1', ...)")
+    min_area: int = Field(0, ge=0, description="exports: minimum column instance area [px]")
+    radius_angstrom: float = Field(0.5, gt=0, le=10, description="exports: column disc radius [Angstrom]")
+    heatmap_sigma_angstrom: float = Field(0.25, gt=0, le=10, description="exports: heatmap Gaussian sigma [Angstrom]")
     augment: AugmentSection = AugmentSection()
+    splits: SplitsSection = SplitsSection()
     peaks: PeaksSection = PeaksSection()
 
     @field_validator("conditions")
@@ -162,13 +199,20 @@ class OutputSection(_Model):
     def _conditions(cls, v):
         return _check_conditions(v)
 
+    @field_validator("export_conditions")
+    @classmethod
+    def _export_conditions(cls, v):
+        if not v:
+            raise ValueError("needs at least one image name")
+        if len(set(v)) != len(v):
+            raise ValueError(f"names repeat: {v}")
+        return v
+
 
 def _check_conditions(v):
+    """Repeats only; unknown names are checked by Config (user conditions count)."""
     if v == "all":
         return v
-    bad = [c for c in v if c not in ALL_CONDITIONS]
-    if bad:
-        raise ValueError(f"unknown conditions {bad}; known: {list(ALL_CONDITIONS)}")
     if len(set(v)) != len(v):
         raise ValueError(f"conditions repeat: {v}")
     return v
@@ -219,6 +263,40 @@ class DefectsSection(_Model):
         return v
 
 
+class ConditionTable(_Model):
+    """One ``[conditions.NAME]`` table: a user condition (synthstem.noise.conditions).
+
+    Unset keys come from ``base`` (a named condition) or the Condition defaults.
+    """
+
+    base: str | None = Field(None, description="named condition whose values are the defaults")
+    blur: float | None = None
+    counts: Union[float, Literal["inf"], None] = None
+    scan: float | None = None
+    background: float | None = None
+    defect_level: int | None = None
+    stem_index: int | None = None
+    dose: float | None = None
+    drift: float | None = None
+    flyback: float | None = None
+    flyback_tau: float | None = None
+    line_current: float | None = None
+    detector_gain: float | None = None
+    gain_cv: float | None = None
+    dark_noise: float | None = None
+
+    def values(self):
+        return {k: v for k, v in self.model_dump(mode="json").items() if v is not None}
+
+
+def user_condition(name, table):
+    """The :class:`~synthstem.noise.conditions.Condition` of a ``[conditions.NAME]`` table."""
+    from .noise.conditions import condition_from_dict
+
+    values = table.values() if isinstance(table, ConditionTable) else dict(table)
+    return condition_from_dict(name, values)
+
+
 class Config(_Model):
     """A whole run configuration (see ``synthstem config show``)."""
 
@@ -230,6 +308,8 @@ class Config(_Model):
     output: OutputSection = OutputSection()
     retrieval: RetrievalSection = RetrievalSection()
     defects: DefectsSection = DefectsSection()
+    user_conditions: dict[str, ConditionTable] = Field(
+        {}, alias="conditions", description="[conditions.NAME] tables: user-defined conditions")
     base_dir: str = Field(".", description="folder that relative CIF paths start from (set by load_config)")
 
     @field_validator("structures")
@@ -239,15 +319,57 @@ class Config(_Model):
             raise ValueError("needs at least one [[structures]] entry")
         return v
 
+    @model_validator(mode="after")
+    def _condition_names(self):
+        # errors raised here carry their own key path ('conditions.x', 'output.conditions')
+        for name, table in self.user_conditions.items():
+            if name in ALL_CONDITIONS:
+                raise ValueError(f"conditions.{name}: {name!r} is a reference condition; pick another name")
+            try:
+                user_condition(name, table)
+            except ValueError as err:
+                raise ValueError(f"conditions.{name}: {err}") from None
+        known = [*ALL_CONDITIONS, *self.user_conditions]
+        for key, v in (("output.conditions", self.output.conditions),
+                       ("retrieval.target_conditions", self.retrieval.target_conditions),
+                       ("retrieval.choice_conditions", self.retrieval.choice_conditions)):
+            bad = [] if v == "all" else [c for c in v if c not in known]
+            if bad:
+                raise ValueError(f"{key}: unknown conditions {bad}; known: {known}")
+        table = self.condition_table()
+        roles = ("general",) if self.run.kind == "general" else ("target", "choice")
+        made = {table[c].dataset_name for r in roles for c in self.conditions(r)}
+        if self.output.exports or self.output.augment.variants:
+            missing = [c for c in self.export_conditions() if c not in made]
+            if missing:
+                raise ValueError(f"output.export_conditions: {missing} are not made by the run's "
+                                 f"conditions; made: {sorted(made)}")
+        return self
+
+    def export_conditions(self):
+        """Dataset names of the exported images ('dfct1' -> 'stem00-dfct1')."""
+        table = self.condition_table()
+        return [table[c].dataset_name if c in table else c for c in self.output.export_conditions]
+
     def conditions(self, role="general"):
         """Condition names of an item of ``role`` ('general', 'target', 'choice')."""
         v = {"general": self.output.conditions, "target": self.retrieval.target_conditions,
              "choice": self.retrieval.choice_conditions}[role]
         return list(ALL_CONDITIONS) if v == "all" else list(v)
 
+    def condition_table(self):
+        """{name: Condition}: the reference conditions and this config's user conditions."""
+        from .noise.conditions import CONDITIONS
+
+        table = {n: CONDITIONS[n] for n in ALL_CONDITIONS}
+        table.update({n: user_condition(n, t) for n, t in self.user_conditions.items()})
+        return table
+
     def to_dict(self):
-        """JSON/TOML-safe dict of every key (defaults included)."""
-        return self.model_dump(mode="json")
+        """JSON/TOML-safe dict of every key (defaults included; user conditions as set)."""
+        d = self.model_dump(mode="json", by_alias=True, exclude={"user_conditions"})
+        d["conditions"] = {n: t.values() for n, t in self.user_conditions.items()}
+        return d
 
     def cif_path(self, entry):
         p = Path(entry.cif)
@@ -275,6 +397,8 @@ def format_validation_error(err, source=""):
     for e in err.errors():
         key = _loc(e["loc"]) or "(top level)"
         msg = e["msg"].removeprefix("Value error, ")
+        if not e["loc"] and ": " in msg and msg.split(": ", 1)[0].replace(".", "").replace("_", "").isalnum():
+            key, msg = msg.split(": ", 1)  # model-level errors name their own key path
         if e["type"] == "extra_forbidden":
             msg = "unknown key"
         inp = e.get("input")
@@ -374,4 +498,12 @@ def to_toml(config, comments=True):
         table(section, data[section], cls, f"[{section}]")
     for entry in data["structures"]:
         table("structures", entry, StructureEntry, "[[structures]]")
+    if data.get("conditions"):
+        for name, values in data["conditions"].items():
+            table(f"conditions.{name}", values, None, f"[conditions.{_toml_key(name)}]")
+    elif comments:
+        out.append("# [conditions.NAME]  user-defined conditions, e.g.")
+        out.append('# [conditions.lowdose]\n# base = "clean"\n# dose = 2000.0  # [e-/Angstrom^2]\n'
+                   "# drift = 1.5  # [px]   (use the name in output.conditions)")
+        out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -49,6 +49,7 @@ STAGE_STRUCTURE = 0  # decorations already drawn at plan time; sub-cell shift of
 STAGE_SIMULATE = 1  # frozen phonons
 STAGE_NOISE = 2  # one child per condition, by its position in ALL_CONDITIONS
 STAGE_DEFECT = 3  # one child per defect level
+STAGE_NOISE_USER = 4  # user conditions: one stream per name (noise_seed_sequence)
 PLAN_STREAM = 2**31 - 1
 EXPORT_FOLDERS = ("annotations", "augmented")  # written by synthstem.labels.export  # item index slot used for plan-time draws (decorations, retrieval)
 
@@ -82,17 +83,41 @@ class Task:
     def png_files(self):
         if not self.settings.get("png", True):
             return []
-        keys = ["raw" if c == "raw" else _dataset_name(c) for c in self.conditions]
+        keys = [_dataset_name(c, self.settings.get("conditions")) for c in self.conditions]
         return [self._rel(n) for n in item_png_names(self.name, keys).values()]
 
     def files(self):
         return [self.h5, *self.png_files()]
 
 
-def _dataset_name(condition):
-    from .noise.conditions import CONDITIONS
+def _dataset_name(condition, user=None):
+    return "raw" if condition == "raw" else condition_table(user)[condition].dataset_name
 
-    return "raw" if condition == "raw" else CONDITIONS[condition].dataset_name
+
+def condition_table(user=None):
+    """{name: Condition}: the reference conditions plus user ones (``{name: table}``,
+    as in ``settings['conditions']``: ``Condition.to_dict()`` or a config table)."""
+    from .noise.conditions import CONDITIONS, condition_from_dict
+
+    table = {n: CONDITIONS[n] for n in ALL_CONDITIONS}
+    for name, d in (user or {}).items():
+        table[name] = condition_from_dict(name, {k: v for k, v in d.items() if k != "name"})
+    return table
+
+
+def noise_seed_sequence(run_seed, item_index, condition):
+    """The noise stream of one condition of one item.
+
+    Reference conditions: child ``ALL_CONDITIONS.index(condition)`` of
+    ``item_seed_sequence(run_seed, item_index, STAGE_NOISE)``; user conditions:
+    ``SeedSequence([run_seed, item_index, STAGE_NOISE_USER, *utf8 bytes of the name])``,
+    so adding or removing a user condition changes no other condition's images.
+    """
+    if condition in ALL_CONDITIONS:
+        children = item_seed_sequence(run_seed, item_index, STAGE_NOISE).spawn(len(ALL_CONDITIONS))
+        return children[ALL_CONDITIONS.index(condition)]
+    return np.random.SeedSequence([int(run_seed), int(item_index), STAGE_NOISE_USER,
+                                   *str(condition).encode("utf-8")])
 
 
 # -- structures (the one place that talks to synthstem.structures) ---------------------------
@@ -236,6 +261,7 @@ def _settings(config):
         "defects": config.defects.model_dump(mode="json"),
         "png": config.output.png,
         "seed": config.run.seed,
+        "conditions": {n: config.condition_table()[n].to_dict() for n in config.user_conditions},
     }
 
 
@@ -324,18 +350,15 @@ def _columns(cell, pixels):
     return merge_columns(cell, pixels)
 
 
-def _apply_condition(cond, image, rng):
-    if hasattr(cond, "apply"):
-        return cond.apply(image, rng=rng)
-    from .noise.stem_noise import add_stem_noise
-
-    return add_stem_noise(image, cond.blur, cond.counts, cond.scan, cond.background, rng)
+def _apply_condition(cond, image, rng, pixel_size):
+    """-> (image, draws dict or None): the condition applied and its recorded random draws."""
+    out, params = cond.apply(image, rng=rng, pixel_size=pixel_size, return_params=True)
+    return out, None if params is None else params.to_dict()
 
 
 def build_item(task):
     """Build one item in memory -> (Item, timings [s])."""
     from .labels.peaks import peak_map
-    from .noise.conditions import CONDITIONS
     from .structures.orient import orient
 
     if "error" in task.structure:
@@ -366,9 +389,10 @@ def build_item(task):
     timings["labels"] += time.perf_counter() - t0
 
     # defect variants: one defect cell per level, simulated with the same phonon seed
-    conds = {c: CONDITIONS[c] for c in task.conditions if c != "raw"}
+    table = condition_table(st.get("conditions"))
+    conds = {c: table[c] for c in task.conditions if c != "raw"}
     levels = sorted({c.defect_level for c in conds.values() if c.defect_level})
-    defect_images, defects, extra_coords = {}, [], {}
+    defect_images, defects, extra_coords, defect_columns = {}, [], {}, {}
     for level in levels:
         t0 = time.perf_counter()
         try:
@@ -387,19 +411,26 @@ def build_item(task):
         t0 = time.perf_counter()
         defect_images[level] = dres.image
         extra_coords[DEFECT_COORDS[level]] = np.asarray(dres.coords, np.float32)
-        peak_maps[f"dfct{level}"] = peak_map(dres.image, _columns(dcell, pixels).xy, **peaks)
+        defect_columns[level] = _columns(dcell, pixels)
+        peak_maps[f"dfct{level}"] = peak_map(dres.image, defect_columns[level].xy, **peaks)
         for name, c in conds.items():  # one record per condition that shows this defect
             if c.defect_level == level:
                 defects.append(dict(_jsonable(record.to_dict()), condition=c.dataset_name))
         timings["labels"] += time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    noise_children = item_seed_sequence(st["seed"], task.index, STAGE_NOISE).spawn(len(ALL_CONDITIONS))
-    images = {}
+    pixel_size = float(sim["size"]) / pixels  # [Angstrom]: conditions with a dose need it
+    images, noise = {}, {}
     for name, cond in conds.items():
-        rng = np.random.default_rng(noise_children[ALL_CONDITIONS.index(name)])
+        rng = np.random.default_rng(noise_seed_sequence(st["seed"], task.index, name))
         source = defect_images[cond.defect_level] if cond.defect_level else res.image
-        images[cond.dataset_name] = np.asarray(_apply_condition(cond, source, rng), np.float32)
+        img, draws = _apply_condition(cond, source, rng, pixel_size)
+        images[cond.dataset_name] = np.asarray(img, np.float32)
+        noise[cond.dataset_name] = {
+            "condition": cond.to_dict(), "pixel_size": pixel_size, "draws": draws,
+            "source": f"dfct{cond.defect_level}" if cond.defect_level else "raw",
+            "moves_image": bool(draws and draws.get("drift") is not None) or cond.flyback > 0,
+        }
     timings["noise"] += time.perf_counter() - t0
 
     structure = {
@@ -427,6 +458,8 @@ def build_item(task):
         numbers=np.asarray(cell.atoms.numbers),
         defects=defects,
         params=params,
+        noise=noise,
+        defect_columns=defect_columns,
         seed={"run_seed": st["seed"], "item_index": task.index},
         version=__version__,
     )
@@ -678,6 +711,24 @@ def run_dataset(config, out, workers=None, scheduler=None, seed=None, progress=T
     return report
 
 
+def export_options(config):
+    """Keyword arguments of ``synthstem.labels.export.export_dataset`` from ``[output]``."""
+    o = config.output
+    a = o.augment
+    augment = None
+    if a.variants:
+        augment = {"variants": a.variants, "n_transforms": tuple(a.n_transforms),
+                   "min_box_size": a.min_box_size, "min_box_visible": a.min_box_visible,
+                   "shard_size": a.shard_size}
+    splits = None
+    if o.splits.by != "none":
+        splits = {"by": o.splits.by, "test_fraction": o.splits.test_fraction,
+                  "few_shot": o.splits.few_shot, "shots": tuple(o.splits.shots), "runs": o.splits.runs}
+    return {"exports": tuple(o.exports), "augment": augment, "splits": splits,
+            "image_condition": config.export_conditions(), "min_area": o.min_area,
+            "radius_angstrom": o.radius_angstrom, "heatmap_sigma_angstrom": o.heatmap_sigma_angstrom}
+
+
 def _run_exports(config, out, failures):
     try:
         from .labels.export import export_dataset
@@ -685,10 +736,8 @@ def _run_exports(config, out, failures):
         failures.append({"item": "(exports)", "index": -1, "error": f"exports unavailable: {err}"})
         print(f"synthstem: exports skipped: {err}", file=sys.stderr)
         return None
-    augment = {"variants": config.output.augment.variants} if config.output.augment.variants else None
     try:
-        return export_dataset(out, exports=tuple(config.output.exports), augment=augment,
-                              seed=config.run.seed)
+        return export_dataset(out, seed=config.run.seed, **export_options(config))
     except Exception as err:
         failures.append({"item": "(exports)", "index": -1, "error": f"{type(err).__name__}: {err}",
                          "traceback": traceback.format_exc()})

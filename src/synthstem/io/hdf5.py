@@ -13,8 +13,9 @@ One file per item, laid out exactly as the public atomagined dataset::
 so that ``f['haadf']['stem00-clean']`` and ``f.attrs['uvw_direction']`` behave on our
 files exactly as on the reference ones. Our extras never disturb such readers: the root
 attribute ``synthstem_version`` and the group ``/synthstem`` (attributes ``params``,
-``seed``, ``defects`` as JSON, ``version``; the per-column table ``columns/*``; per-atom
-atomic numbers ``atoms/numbers``).
+``seed``, ``defects`` as JSON, ``version``; the dataset ``noise`` (JSON: every image's
+condition and random draws); the per-column tables ``columns/*`` and, per defect level,
+``columns_dfct1/*``, ``columns_dfct2/*``; per-atom atomic numbers ``atoms/numbers``).
 
 Files are written to a temporary name in the destination folder and renamed with
 ``os.replace`` when complete.
@@ -107,6 +108,16 @@ class Item:
         ``DefectRecord.to_dict()`` plus 'condition'.
     params : dict
         Every parameter used (JSON-safe).
+    noise : dict
+        Per image (dataset name): the condition ('condition', ``Condition.to_dict()``), its
+        random draws ('draws', ``ConditionParams.to_dict()``; None for 'raw'), 'pixel_size'
+        [Angstrom], 'source' ('raw' or 'dfct1'/'dfct2': the image the noise was applied to)
+        and 'moves_image' (drift/flyback moved the content: see ``condition_coords``).
+        ``Condition.apply_params(source, ConditionParams.from_dict(draws), pixel_size)``
+        gives the stored image again. Stored as JSON in the dataset ``synthstem/noise``.
+    defect_columns : dict[int, Columns]
+        Merged columns of the defected structure of each defect level (1, 2); stored as
+        ``synthstem/columns_dfct1``, ``columns_dfct2`` (layout of ``synthstem/columns``).
     seed : dict or int or None
         What regenerates this item (run seed and item index).
     version : str or None
@@ -124,6 +135,8 @@ class Item:
     numbers: np.ndarray | None = None
     defects: list = field(default_factory=list)
     params: dict = field(default_factory=dict)
+    noise: dict = field(default_factory=dict)
+    defect_columns: dict = field(default_factory=dict)
     seed: object = None
     version: str | None = None
 
@@ -224,9 +237,15 @@ def write_item(path, item):
             ours.attrs.create("seed", _json(item.seed), dtype=_UTF8)
             ours.attrs.create("defects", _json(list(item.defects)), dtype=_UTF8)
             ours.attrs.create("version", str(item.version), dtype=_UTF8)
-            if item.columns is not None:
-                cols = _columns_to_arrays(item.columns)
-                g = ours.create_group("columns")
+            if item.noise:  # a dataset, not an attribute: may exceed the 64 kB attribute limit
+                ours.create_dataset("noise", data=_json(item.noise), dtype=_UTF8)
+            column_sets = {"columns": item.columns}
+            column_sets.update({f"columns_dfct{k}": v for k, v in sorted(item.defect_columns.items())})
+            for group, columns in column_sets.items():
+                if columns is None:
+                    continue
+                cols = _columns_to_arrays(columns)
+                g = ours.create_group(group)
                 g.create_dataset("xy", data=cols["xy"])
                 g.create_dataset("label", data=np.array(cols["label"], dtype=object), dtype=_UTF8)
                 for key in ("counts", "z_sum", "atom_indices", "atom_offsets"):
@@ -269,7 +288,7 @@ def read_item(path):
         extra = {k: proj[k][()] for k in proj if k != "full_coords"} if proj is not None else {}
         ours = f.get("synthstem")
         columns = numbers = seed = version = None
-        params, defects = {}, []
+        params, defects, noise, defect_columns = {}, [], {}, {}
         if ours is not None:
             params = json.loads(_str(ours.attrs.get("params", "{}")))
             seed = json.loads(_str(ours.attrs.get("seed", "null")))
@@ -277,12 +296,18 @@ def read_item(path):
             version = _str(ours.attrs["version"]) if "version" in ours.attrs else None
             if "columns" in ours:
                 columns = _columns_from_group(ours["columns"])
+            for level in (1, 2):
+                if f"columns_dfct{level}" in ours:
+                    defect_columns[level] = _columns_from_group(ours[f"columns_dfct{level}"])
+            if "noise" in ours:
+                noise = json.loads(_str(ours["noise"][()]))
             if "atoms" in ours and "numbers" in ours["atoms"]:
                 numbers = ours["atoms/numbers"][()]
     # keep a stable order: stem conditions sorted as written (h5py lists alphabetically)
     return Item(name=path.stem, attrs=attrs, raw=raw, images=images, peak_maps=peak_maps,
                 full_coords=full, extra_coords=extra, columns=columns, numbers=numbers,
-                defects=defects, params=params, seed=seed, version=version)
+                defects=defects, params=params, noise=noise, defect_columns=defect_columns,
+                seed=seed, version=version)
 
 
 def item_arrays(item):

@@ -89,9 +89,18 @@ def _get(obj, name, default=None):
     return getattr(obj, name, default)
 
 
-def _columns(item):
-    """(xy, labels) of an item: its Columns, else unique projected positions labelled 'column'."""
-    cols = _get(item, "columns")
+def _columns(item, level=0):
+    """(xy, labels) of an item: its Columns (those of the defected structure for defect
+    ``level`` 1/2 when the item stores them), else unique projected positions labelled
+    'column' (the defect variant's ``dlo_coords`` / ``dmd_coords`` for a defect level)."""
+    cols = (_get(item, "defect_columns") or {}).get(level) if level else None
+    if cols is None:
+        extra = _get(item, "extra_coords") or {}
+        key = {1: "dlo_coords", 2: "dmd_coords"}.get(level)
+        if level and _get(item, "columns") is None and key in extra:
+            xy = np.unique(np.round(np.asarray(extra[key], dtype=np.float64).reshape(-1, 2), 3), axis=0)
+            return xy, ["column"] * len(xy)
+        cols = _get(item, "columns")
     if cols is not None:
         xy = np.asarray(_get(cols, "xy"), dtype=np.float64).reshape(-1, 2)
         labels = [str(s) for s in _get(cols, "label")]
@@ -114,11 +123,57 @@ def _condition_suffix(condition):
     return parts[1] if len(parts) == 2 and parts[0].startswith("stem") else str(condition)
 
 
-def _peak_key(condition):
-    suffix = _condition_suffix(condition)
-    if suffix.startswith("comb"):
-        return "dfct" + suffix[4:]
-    return suffix
+#: defect level of the reference conditions (comb2 shows the level-1 defect, as in atomagined)
+_DEFECT_LEVELS = {"dfct1": 1, "dfct2": 2, "comb1": 1, "comb2": 1}
+
+
+def _noise_record(item, condition):
+    """The item's recorded noise entry of an image (``Item.noise``), or None."""
+    rec = (_get(item, "noise") or {}).get(str(condition))
+    return rec if isinstance(rec, dict) else None
+
+
+def _defect_level(item, condition):
+    """0 for images of the clean structure, else the defect level (1 or 2) the image shows."""
+    rec = _noise_record(item, condition)
+    if rec is not None and isinstance(rec.get("condition"), dict):
+        return int(rec["condition"].get("defect_level") or 0)
+    return _DEFECT_LEVELS.get(_condition_suffix(condition), 0)
+
+
+def _peak_key(condition, level=None):
+    if level is None:
+        level = _DEFECT_LEVELS.get(_condition_suffix(condition), 0)
+    return f"dfct{level}" if level else "clean"
+
+
+def condition_coords(item, condition, xy, peak_map=None):
+    """Move label coordinates (and a peak map) through the drift / flyback of the
+    condition that made ``condition``'s image, using its recorded draws (``Item.noise``).
+
+    Images whose condition does not move the content are returned unchanged. Scan-line
+    jitter is not applied (as in atomagined). Peak-map pixels are moved to the rounded
+    new position (those leaving the frame are dropped).
+    """
+    rec = _noise_record(item, condition)
+    if not rec or not rec.get("moves_image") or rec.get("draws") is None:
+        return xy, peak_map
+    from ..noise.conditions import ConditionParams, condition_from_dict
+
+    d = {k: v for k, v in rec["condition"].items() if k != "name"}
+    cond = condition_from_dict(str(rec["condition"].get("name", "c")), d)
+    params = ConditionParams.from_dict(rec["draws"])
+    shape = np.shape(_item_image(item, condition))
+    xy = cond.map_coords(np.asarray(xy, dtype=np.float64).reshape(-1, 2), shape, params)
+    if peak_map is not None:
+        rows, cols = np.nonzero(peak_map)
+        moved = np.rint(cond.map_coords(np.stack([cols, rows], axis=1).astype(np.float64), shape, params))
+        ok = np.all(np.isfinite(moved), axis=1)
+        moved = moved[ok].astype(np.int64)
+        inside = (moved[:, 0] >= 0) & (moved[:, 0] < shape[1]) & (moved[:, 1] >= 0) & (moved[:, 1] < shape[0])
+        peak_map = np.zeros(shape, dtype=bool)
+        peak_map[moved[inside, 1], moved[inside, 0]] = True
+    return xy, peak_map
 
 
 def _item_image(item, condition):
@@ -160,13 +215,16 @@ def item_records(item, image_condition="stem00-clean", radius_angstrom=DEFAULT_R
     """
     conditions = [image_condition] if isinstance(image_condition, str) else list(image_condition)
     name = str(_get(item, "name"))
-    xy, labels = _columns(item)
     peak_maps = _get(item, "peak_maps") or {}
     out = []
     for cond in conditions:
         if skip_missing and cond != "raw" and cond not in (_get(item, "images") or {}):
             continue
         image = _item_image(item, cond)
+        level = _defect_level(item, cond)
+        xy, labels = _columns(item, level)  # a defect image: the defected structure's columns
+        pm = peak_maps.get(_peak_key(cond, level), peak_maps.get("clean"))
+        xy, pm = condition_coords(item, cond, xy, pm)
         px = _pixel_size(item, image.shape)
         radius = float(radius_px) if radius_px is not None else (
             radius_angstrom / px if px else DEFAULT_RADIUS_PX)
@@ -174,14 +232,14 @@ def item_records(item, image_condition="stem00-clean", radius_angstrom=DEFAULT_R
             heatmap_sigma_angstrom / px if px else 2.5)
         if not radius > 0 or not sigma > 0:
             raise ValueError(f"radius ({radius} px) and heatmap sigma ({sigma} px) must be > 0")
-        pm = peak_maps.get(_peak_key(cond), peak_maps.get("clean"))
         out.append(Annotated(
             file_name=f"{name}-{cond}.png", image=image, xy=xy, labels=labels,
             defect_boxes=_defect_boxes(item, cond, image.shape), radius=radius, sigma=sigma,
             peak_map=None if pm is None else np.asarray(pm, dtype=bool),
             visible=aug.points_visible(xy, image.shape),
             png_range=(float(image.min()), float(image.max())),
-            meta={"item": name, "condition": cond, "pixel_size_angstrom": px, "variant": 0},
+            meta={"item": name, "condition": cond, "pixel_size_angstrom": px, "variant": 0,
+                  "defect_level": level},
         ))
     return out
 
@@ -601,6 +659,8 @@ def export_dataset(dataset_dir, exports=EXPORTS, augment=None, splits=None, seed
         item = reader(p)
         names.append(str(_get(item, "name")))
         labels.update(_columns(item)[1])
+        for level in (_get(item, "defect_columns") or {}):
+            labels.update(_columns(item, level)[1])
         if split_opts and split_opts["by"] == "prototype":
             groups.append(_prototype(item))
         elif split_opts and split_opts["by"] == "structure":
