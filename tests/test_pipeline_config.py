@@ -17,7 +17,9 @@ def test_defaults_and_show_round_trip():
     assert config.conditions() == list(ALL_CONDITIONS) and len(ALL_CONDITIONS) == 16
     text = to_toml(config)
     for key in ("energy", "convergence", "detector", "pixels", "size", "interpolation",
-                "conditions", "exports", "variants", "radius", "targets", "choices", "kinds"):
+                "conditions", "exports", "variants", "radius", "targets", "choices", "kinds",
+                "export_conditions", "min_area", "radius_angstrom", "heatmap_sigma_angstrom",
+                "n_transforms", "min_box_size", "min_box_visible", "shard_size", "test_fraction"):
         assert f"\n{key} = " in text
     assert config_from_dict(tomllib.loads(text)).to_dict() == config.to_dict()
 
@@ -78,6 +80,8 @@ def test_shipped_configs_are_valid(name):
         assert config.simulation.method == "prism" and config.conditions() == list(ALL_CONDITIONS)
         assert set(config.output.exports) == {"coco", "cvat", "masks", "heatmaps", "boxes"}
         assert config.output.augment.variants == 3
+        assert {"stem00-dfct1", "stem00-dfct2"} <= set(config.export_conditions())  # defect boxes
+        assert config.output.splits.by == "structure" and config.output.splits.few_shot
     if name == "atomagined-retrieval.toml":
         assert (config.retrieval.n_targets, config.retrieval.n_choices) == (400, 2400)
         assert config.conditions("choice") == ["raw", "clean", "blbk1", "blbk2"]

@@ -121,3 +121,23 @@ def test_condition_config_errors_name_the_key(data, key):
     with pytest.raises(ValueError) as err:
         config_from_dict(data)
     assert key in str(err.value)
+
+
+def test_restarted_complete_run_keeps_its_exports(run, tmp_path):
+    import shutil
+
+    src, _ = run
+    out = tmp_path / "data"
+    shutil.copytree(src, out)
+    config = load_config(src.parent / "c.toml")
+    coco = out / "annotations" / "RLE_annotations" / "all_annotations.json"
+    stamp = coco.stat().st_mtime_ns
+    report = run_dataset(config, out, workers=1, progress=False)
+    assert report.ok and report.skipped == 1 and report.done == 0
+    assert report.exports.get("skipped") and coco.stat().st_mtime_ns == stamp
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["complete"] and "annotations/RLE_annotations/all_annotations.json" in manifest["exports"]
+    coco.write_text("{}")  # a damaged export is remade
+    report = run_dataset(config, out, workers=1, progress=False)
+    assert report.ok and not report.exports.get("skipped") and report.exports["n_images"] == 4
+    assert json.loads(coco.read_text())["images"]

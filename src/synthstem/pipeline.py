@@ -565,7 +565,7 @@ class Manifest:
 def _check_existing(out, config):
     path = Path(out) / "manifest.json"
     if not path.is_file():
-        return
+        return None
     old = json.loads(path.read_text())
     new = config.to_dict()
     new.pop("base_dir", None)
@@ -573,6 +573,20 @@ def _check_existing(out, config):
         raise ValueError(
             f"{out} holds a dataset made with another config; use a new --out folder "
             "(or the same config to resume)")
+    return old
+
+
+def _exports_complete(out, previous):
+    """True if a previous complete run (same config) recorded exports that are all still
+    there with their sha256, and nothing else lies in the export folders."""
+    if not previous or not previous.get("complete") or not previous.get("exports"):
+        return False
+    recorded = previous["exports"]
+    present = {str(p.relative_to(out)) for folder in EXPORT_FOLDERS if (Path(out) / folder).is_dir()
+               for p in (Path(out) / folder).rglob("*") if p.is_file()}
+    if present != set(recorded):
+        return False
+    return all(sha256(Path(out) / rel) == digest for rel, digest in recorded.items())
 
 
 @dataclass
@@ -635,7 +649,7 @@ def run_dataset(config, out, workers=None, scheduler=None, seed=None, progress=T
         config = config.model_copy(update={"run": config.run.model_copy(update={"seed": int(seed)})})
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    _check_existing(out, config)
+    previous = _check_existing(out, config)
     remove_temporaries(out)
     t_start = time.perf_counter()
     tasks = plan(config, out)
@@ -696,14 +710,20 @@ def run_dataset(config, out, workers=None, scheduler=None, seed=None, progress=T
         fail_path.unlink()
 
     if (config.output.exports or config.output.augment.variants) and rows:
-        report.exports = _run_exports(config, out, failures)
-        report.failed = failures
-        if failures:
-            write_json(fail_path, failures)
-        manifest.data["exports"] = {
-            str(p.relative_to(out)): sha256(p)
-            for folder in EXPORT_FOLDERS if (out / folder).is_dir()
-            for p in sorted((out / folder).rglob("*")) if p.is_file() and not p.name.endswith(".tmp")}
+        if report.done == 0 and not failures and _exports_complete(out, previous):
+            # nothing new since a complete run of the same config: its exports stand
+            manifest.data["exports"] = previous["exports"]
+            report.exports = {"skipped": "complete and unchanged (manifest.json)",
+                              "n_files": len(previous["exports"])}
+        else:
+            report.exports = _run_exports(config, out, failures)
+            report.failed = failures
+            if failures:
+                write_json(fail_path, failures)
+            manifest.data["exports"] = {
+                str(p.relative_to(out)): sha256(p)
+                for folder in EXPORT_FOLDERS if (out / folder).is_dir()
+                for p in sorted((out / folder).rglob("*")) if p.is_file() and not p.name.endswith(".tmp")}
     manifest.data["complete"] = not failures
     manifest.data["failures"] = len(failures)
     manifest.save(force=True)

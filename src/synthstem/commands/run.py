@@ -29,8 +29,18 @@ def run(args):
     print(f"items: {report.done} made, {report.skipped} already there, "
           f"{len([f for f in report.failed if f.get('index', -1) >= 0])} failed, "
           f"{report.n_items} planned; {report.wall:.1f} s")
-    if report.exports:
-        print(f"exports: {report.exports.get('root', out / 'annotations')}")
+    e = report.exports
+    if e and e.get("skipped"):
+        print(f"exports: {out / 'annotations'} kept ({e['skipped']})")
+    elif e:
+        line = f"exports: {e.get('root', out / 'annotations')}: {e.get('n_images', '?')} images"
+        if e.get("n_augmented"):
+            line += f", {e['n_augmented']} augmented (incl. originals) in {e.get('augmented_root')}"
+        if e.get("splits"):
+            line += f"; splits {', '.join(e['splits'])}"
+        if e.get("n_skipped_missing_condition"):
+            line += f"; {e['n_skipped_missing_condition']} item images missing an export condition"
+        print(line)
     print(f"dataset: {out}")
     if not args.no_preview and report.done + report.skipped:
         from .preview import contact_sheet
