@@ -1,5 +1,7 @@
 """Peak maps (labels.peaks), PNG previews and key.csv."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -7,6 +9,8 @@ from scipy import ndimage as ndi
 
 from synthstem.io.keycsv import FIELDS, read_key_csv, write_key_csv
 from synthstem.io.png import crop, stretch, to_png_array, write_png
+
+REFERENCE = Path("/work/shared/reference/atomagined")
 from synthstem.labels.peaks import compare_maps, find_peaks, peak_map
 
 
@@ -107,9 +111,20 @@ def test_png_crop_stretch(tmp_path):
     np.testing.assert_array_equal(crop(img), img[3:253, 3:253])
     assert (arr == 255).mean() == pytest.approx(0.01, abs=0.002)  # top 1 % saturated
     path = write_png(tmp_path / "x-raw.png", img)
-    with Image.open(path) as im:
-        assert im.mode == "L" and im.size == (250, 250)
-        np.testing.assert_array_equal(np.asarray(im), arr)
+    with Image.open(path) as im:  # RGBA, equal channels, opaque: as the reference PNGs
+        assert im.mode == "RGBA" and im.size == (250, 250)
+        rgba = np.asarray(im)
+        for c in range(3):
+            np.testing.assert_array_equal(rgba[..., c], arr)
+        assert (rgba[..., 3] == 255).all()
+        np.testing.assert_array_equal(np.asarray(im.convert("L")), arr)
+    import imageio.v2 as imageio
+
+    np.testing.assert_array_equal(imageio.imread(path)[..., 0], arr)  # reference-style reader
+    ref = sorted(REFERENCE.glob("*-stem00-clean.png")) if REFERENCE.is_dir() else []
+    if ref:  # same layout as a reference file
+        ours, theirs = imageio.imread(path), imageio.imread(ref[0])
+        assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
     assert stretch(np.ones((5, 5))).max() == 0
 
 

@@ -6,6 +6,10 @@ image; in general ``crop = 3`` pixels off every edge) and stretched linearly fro
 rounded. The reference PNGs saturate their top ~1-2 % of pixels and start near the
 minimum; this rule reproduces them to a mean absolute difference of 3.4 grey levels
 (``benchmarks/compare_reference.py``, numbers in ``benchmarks/DATASET.md``).
+
+Like the reference PNGs, the files are RGBA with R = G = B = the grey level and an opaque
+alpha (255), so code written for them (``imageio.imread(p)[..., 0]``,
+``Image.open(p).convert("L")``, ``np.asarray(Image.open(p))[..., :3]``) reads ours the same.
 """
 
 import io
@@ -47,13 +51,20 @@ def to_png_array(image, margin=CROP):
 
 
 def png_bytes(array8):
+    """PNG bytes of a 2-D uint8 grey array: RGBA, R = G = B = grey, alpha 255 (as atomagined)."""
+    grey = np.asarray(array8, dtype=np.uint8)
+    if grey.ndim != 2:
+        raise ValueError(f"expected a 2-D grey array, got shape {grey.shape}")
+    rgba = np.empty(grey.shape + (4,), dtype=np.uint8)
+    rgba[..., :3] = grey[..., None]
+    rgba[..., 3] = 255
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(array8, dtype=np.uint8), mode="L").save(buf, format="PNG")
+    Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG")
     return buf.getvalue()
 
 
 def write_png(path, image, margin=CROP):
-    """Crop, stretch and write ``image`` as an 8-bit grey PNG (atomically)."""
+    """Crop, stretch and write ``image`` as an 8-bit grey RGBA PNG (atomically)."""
     return write_bytes(path, png_bytes(to_png_array(image, margin)))
 
 
