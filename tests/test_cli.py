@@ -83,6 +83,8 @@ def test_simulate_then_noise_reproduces(tmp_path, capsys):
     assert main(["noise", str(h5), "--conditions", "clean", "blbk2", "--png"]) == 0
     again = read_item(h5)
     np.testing.assert_array_equal(again.images["stem00-clean"], clean)
+    assert again.noise["stem00-clean"] == item.noise["stem00-clean"]  # same draws recorded
+    assert again.noise["stem00-blbk2"]["draws"]["shifts"]
     assert again.images["stem00-blbk2"].dtype == np.float32
     assert (out / "000001.010100-stem00-blbk2.png").is_file()
     assert main(["noise", str(h5), "--conditions", "dfct1"]) == 2

@@ -16,31 +16,39 @@ def add_arguments(parser):
 def noise_item(item, conditions, seed=None):
     """Add the images of ``conditions`` to ``item`` (in place) with the pipeline's streams.
 
-    The item's random stream is ``item_seed_sequence(run_seed, item_index, STAGE_NOISE)``
-    with one child per condition (by its position in ALL_CONDITIONS), exactly as in
-    ``synthstem.pipeline.build_item``; so re-noising an item reproduces its images.
+    The streams are ``synthstem.pipeline.noise_seed_sequence(run_seed, item_index, name)``
+    and the pixel size ``angstrom_xy / width``, exactly as in
+    ``synthstem.pipeline.build_item``; so re-noising an item reproduces its images. User
+    conditions recorded in the item's settings can be used by name. Each image's condition
+    and draws are recorded in ``item.noise``.
     """
     import numpy as np
 
-    from ..config import ALL_CONDITIONS
-    from ..noise.conditions import CONDITIONS
-    from ..pipeline import STAGE_NOISE
-    from ..random import item_seed_sequence
+    from ..pipeline import condition_table, noise_seed_sequence
 
     info = item.seed if isinstance(item.seed, dict) else {}
     run_seed = info.get("run_seed", 0) if seed is None else seed
     index = info.get("item_index", 0)
-    children = item_seed_sequence(run_seed, index, STAGE_NOISE).spawn(len(ALL_CONDITIONS))
+    settings = (item.params or {}).get("settings") or {}
+    table = condition_table(settings.get("conditions"))
+    try:
+        pixel_size = float(str(item.attrs["angstrom_xy"]).strip("'\" ")) / np.shape(item.raw)[1]
+    except (KeyError, ValueError):
+        pixel_size = None
     for name in conditions:
-        if name not in CONDITIONS or name not in ALL_CONDITIONS:
-            raise ValueError(f"unknown condition {name!r}; known: {list(ALL_CONDITIONS)}")
-        cond = CONDITIONS[name]
+        if name not in table:
+            raise ValueError(f"unknown condition {name!r}; known: {list(table)}")
+        cond = table[name]
         if name == "raw":
             continue
         if cond.defect_level:
             raise ValueError(f"condition {name!r} needs a defect simulation; use 'synthstem run'")
-        rng = np.random.default_rng(children[ALL_CONDITIONS.index(name)])
-        item.images[cond.dataset_name] = np.asarray(cond.apply(item.raw, rng=rng), np.float32)
+        rng = np.random.default_rng(noise_seed_sequence(run_seed, index, name))
+        img, params = cond.apply(item.raw, rng=rng, pixel_size=pixel_size, return_params=True)
+        item.images[cond.dataset_name] = np.asarray(img, np.float32)
+        item.noise[cond.dataset_name] = {
+            "condition": cond.to_dict(), "pixel_size": pixel_size, "draws": params.to_dict(),
+            "source": "raw", "moves_image": params.drift is not None or cond.flyback > 0}
     return item
 
 
@@ -85,8 +93,11 @@ def run(args):
         write_item(f, item)
         print(f)
         if args.png:
+            from ..pipeline import condition_table
+
+            table = condition_table(((item.params or {}).get("settings") or {}).get("conditions"))
             for name in args.conditions:
-                key = CONDITIONS[name].dataset_name
+                key = table[name].dataset_name
                 img = item.raw if key == "raw" else item.images[key]
                 print(write_png(f.parent / f"{item.name}-{key}.png", img))
     return 0
