@@ -141,3 +141,13 @@ def test_restarted_complete_run_keeps_its_exports(run, tmp_path):
     report = run_dataset(config, out, workers=1, progress=False)
     assert report.ok and not report.exports.get("skipped") and report.exports["n_images"] == 4
     assert json.loads(coco.read_text())["images"]
+
+
+def test_preview_overlays_the_peak_map_of_the_image(run):
+    from synthstem.commands.preview import _peak_map
+
+    out, item = run
+    np.testing.assert_array_equal(_peak_map(item, "stem00-dfct2"), item.peak_maps["dfct2"])
+    np.testing.assert_array_equal(_peak_map(item, "stem00-clean"), item.peak_maps["clean"])
+    moved = _peak_map(item, "stem00-wobbly")
+    assert moved.any() and not np.array_equal(moved, item.peak_maps["clean"])

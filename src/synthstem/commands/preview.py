@@ -30,6 +30,18 @@ def _items(dataset, n):
     return [paths[i] for i in pick]
 
 
+def _peak_map(item, image):
+    """The peak map that goes with ``image``: that of its defect level (dfct/comb images),
+    moved like the image by drift / flyback (synthstem.labels.export.condition_coords)."""
+    from ..labels.export import _defect_level, _peak_key, condition_coords
+
+    level = 0 if image == "raw" else _defect_level(item, image)
+    pm = item.peak_maps.get(_peak_key(image, level), item.peak_maps.get("clean"))
+    if pm is None or image == "raw":
+        return pm
+    return condition_coords(item, image, np.zeros((0, 2)), pm)[1]
+
+
 def _tile(item, image, tile):
     from PIL import Image, ImageDraw
 
@@ -41,7 +53,7 @@ def _tile(item, image, tile):
     scale = tile / grey.shape[0]
     rgb = rgb.resize((tile, tile), Image.NEAREST)
     draw = ImageDraw.Draw(rgb)
-    pm = item.peak_maps.get("clean")
+    pm = _peak_map(item, image if image in item.images else "raw")
     if pm is not None:
         ys, xs = np.nonzero(pm)
         r = max(1.5, 1.5 * scale)
