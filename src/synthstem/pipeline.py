@@ -713,7 +713,7 @@ def run_dataset(config, out, workers=None, scheduler=None, seed=None, progress=T
         if report.done == 0 and not failures and _exports_complete(out, previous):
             # nothing new since a complete run of the same config: its exports stand
             manifest.data["exports"] = previous["exports"]
-            report.exports = {"skipped": "complete and unchanged (manifest.json)",
+            report.exports = {"skipped": "complete and unchanged since the last run, per manifest.json",
                               "n_files": len(previous["exports"])}
         else:
             report.exports = _run_exports(config, out, failures)

@@ -31,7 +31,7 @@ def run(args):
           f"{report.n_items} planned; {report.wall:.1f} s")
     e = report.exports
     if e and e.get("skipped"):
-        print(f"exports: {out / 'annotations'} kept ({e['skipped']})")
+        print(f"exports: {out / 'annotations'} kept: {e['skipped']}")
     elif e:
         line = f"exports: {e.get('root', out / 'annotations')}: {e.get('n_images', '?')} images"
         if e.get("n_augmented"):
