@@ -7,7 +7,7 @@ splits, few-shot subsets and augmented variants.
 
     categories.json                       class ids, names, palette colours, radius used
     splits.json                           split, groups, seeds, few-shot subsets
-    {split}_images/<item>-<cond>.png      8-bit min/max-stretched image (full frame)
+    {split}_images/<item>-<cond>.png      8-bit image stretched like the atomagined PNGs (full frame)
     RLE_annotations/{split}_annotations_with_class.json   COCO, one class per column class
     RLE_annotations/{split}_annotations.json              COCO, class-agnostic
     RLE_annotations/{K}_shot/run_{i}/train_annotations[_with_class].json   few-shot
@@ -33,6 +33,7 @@ import numpy as np
 
 from ..noise import augment as aug
 from ..random import as_rng
+from ..io.png import HIGH_PERCENTILE, LOW_PERCENTILE
 from . import _io
 from .boxes import boxes_document, clip_boxes, to_topleft
 from .coco import DEFECT, category_table, coco_document, image_instances, subset_document
@@ -237,11 +238,21 @@ def item_records(item, image_condition="stem00-clean", radius_angstrom=DEFAULT_R
             defect_boxes=_defect_boxes(item, cond, image.shape), radius=radius, sigma=sigma,
             peak_map=None if pm is None else np.asarray(pm, dtype=bool),
             visible=aug.points_visible(xy, image.shape),
-            png_range=(float(image.min()), float(image.max())),
+            png_range=_display_range(image),
             meta={"item": name, "condition": cond, "pixel_size_angstrom": px, "variant": 0,
                   "defect_level": level},
         ))
     return out
+
+
+def _display_range(image):
+    """The 8-bit display range of an exported image: the percentiles the atomagined-style
+    PNG previews use (io.png), so a few hot pixels of a noisy image do not darken it.
+    Augmented variants keep their base image's range, so their intensity changes show."""
+    lo, hi = (float(v) for v in np.percentile(image, [LOW_PERCENTILE, HIGH_PERCENTILE]))
+    if not hi > lo:
+        lo, hi = float(np.min(image)), float(np.max(image))
+    return lo, hi
 
 
 def augment_record(record, params, variant, min_box_size=2.0, min_box_visible=0.5):
