@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Literal, Union
 
 try:
     import tomllib

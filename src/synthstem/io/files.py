@@ -4,32 +4,44 @@ import hashlib
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 
-def write_bytes(path, data):
-    """Write ``data`` to ``path`` through a temporary file in the same folder + ``os.replace``."""
+@contextmanager
+def atomic_path(path):
+    """Yield a temporary path in ``path``'s folder; ``os.replace`` it onto ``path`` on success.
+
+    On any error (a full disk, an interrupt) the temporary file is removed and ``path`` is
+    left as it was, so a reader never sees a half-written file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    return path
+
+
+def write_bytes(path, data):
+    """Write ``data`` to ``path`` through a temporary file in the same folder + ``os.replace``."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
+    return Path(path)
 
 
 def write_text(path, text):
     return write_bytes(path, text.encode("utf-8"))
 
 
-def write_json(path, obj):
-    """Indented, key-sorted JSON, written atomically."""
-    return write_text(path, json.dumps(obj, indent=1, sort_keys=True, allow_nan=False) + "\n")
+def write_json(path, obj, indent=1, sort_keys=True):
+    """JSON (indented and key-sorted by default; no NaN), written atomically."""
+    return write_text(path, json.dumps(obj, indent=indent, sort_keys=sort_keys, allow_nan=False) + "\n")
 
 
 def sha256(path, chunk=1 << 20):

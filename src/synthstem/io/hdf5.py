@@ -24,13 +24,13 @@ Files are written to a temporary name in the destination folder and renamed with
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import h5py
 import numpy as np
+
+from .files import atomic_path
 
 ROOT_ATTRS = ("angstrom_xy", "chemical_formula", "hkl_plane", "icsd_collcode", "uvw_direction")
 _ASCII = h5py.string_dtype("ascii")
@@ -213,50 +213,41 @@ def write_item(path, item):
     """
     path = Path(path)
     _check_item(item)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            for key in ROOT_ATTRS:
-                f.attrs.create(key, str(item.attrs[key]), dtype=_ASCII)
-            if item.version is not None:
-                f.attrs.create("synthstem_version", str(item.version), dtype=_ASCII)
-            haadf = f.create_group("haadf")
-            haadf.create_dataset("raw", data=np.asarray(item.raw, dtype=np.float64))
-            for key, img in item.images.items():
-                haadf.create_dataset(key, data=np.asarray(img, dtype=np.float32))
-            for key, pm in item.peak_maps.items():
-                haadf.create_dataset(f"peak_map_{key}", data=np.asarray(pm, dtype=bool))
-            proj = f.create_group("projection")
-            proj.create_dataset("full_coords", data=np.asarray(item.full_coords, np.float32))
-            for key, xy in item.extra_coords.items():
-                proj.create_dataset(key, data=np.asarray(xy, np.float32).reshape(-1, 2))
-            ours = f.create_group("synthstem")
-            ours.attrs.create("params", _json(item.params), dtype=_UTF8)
-            ours.attrs.create("seed", _json(item.seed), dtype=_UTF8)
-            ours.attrs.create("defects", _json(list(item.defects)), dtype=_UTF8)
-            ours.attrs.create("version", str(item.version), dtype=_UTF8)
-            if item.noise:  # a dataset, not an attribute: may exceed the 64 kB attribute limit
-                ours.create_dataset("noise", data=_json(item.noise), dtype=_UTF8)
-            column_sets = {"columns": item.columns}
-            column_sets.update({f"columns_dfct{k}": v for k, v in sorted(item.defect_columns.items())})
-            for group, columns in column_sets.items():
-                if columns is None:
-                    continue
-                cols = _columns_to_arrays(columns)
-                g = ours.create_group(group)
-                g.create_dataset("xy", data=cols["xy"])
-                g.create_dataset("label", data=np.array(cols["label"], dtype=object), dtype=_UTF8)
-                for key in ("counts", "z_sum", "atom_indices", "atom_offsets"):
-                    g.create_dataset(key, data=cols[key])
-            if item.numbers is not None:
-                ours.create_dataset("atoms/numbers", data=np.asarray(item.numbers, np.int64))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        for key in ROOT_ATTRS:
+            f.attrs.create(key, str(item.attrs[key]), dtype=_ASCII)
+        if item.version is not None:
+            f.attrs.create("synthstem_version", str(item.version), dtype=_ASCII)
+        haadf = f.create_group("haadf")
+        haadf.create_dataset("raw", data=np.asarray(item.raw, dtype=np.float64))
+        for key, img in item.images.items():
+            haadf.create_dataset(key, data=np.asarray(img, dtype=np.float32))
+        for key, pm in item.peak_maps.items():
+            haadf.create_dataset(f"peak_map_{key}", data=np.asarray(pm, dtype=bool))
+        proj = f.create_group("projection")
+        proj.create_dataset("full_coords", data=np.asarray(item.full_coords, np.float32))
+        for key, xy in item.extra_coords.items():
+            proj.create_dataset(key, data=np.asarray(xy, np.float32).reshape(-1, 2))
+        ours = f.create_group("synthstem")
+        ours.attrs.create("params", _json(item.params), dtype=_UTF8)
+        ours.attrs.create("seed", _json(item.seed), dtype=_UTF8)
+        ours.attrs.create("defects", _json(list(item.defects)), dtype=_UTF8)
+        ours.attrs.create("version", str(item.version), dtype=_UTF8)
+        if item.noise:  # a dataset, not an attribute: may exceed the 64 kB attribute limit
+            ours.create_dataset("noise", data=_json(item.noise), dtype=_UTF8)
+        column_sets = {"columns": item.columns}
+        column_sets.update({f"columns_dfct{k}": v for k, v in sorted(item.defect_columns.items())})
+        for group, columns in column_sets.items():
+            if columns is None:
+                continue
+            cols = _columns_to_arrays(columns)
+            g = ours.create_group(group)
+            g.create_dataset("xy", data=cols["xy"])
+            g.create_dataset("label", data=np.array(cols["label"], dtype=object), dtype=_UTF8)
+            for key in ("counts", "z_sum", "atom_indices", "atom_offsets"):
+                g.create_dataset(key, data=cols[key])
+        if item.numbers is not None:
+            ours.create_dataset("atoms/numbers", data=np.asarray(item.numbers, np.int64))
     return path
 
 

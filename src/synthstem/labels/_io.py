@@ -6,37 +6,16 @@ Every writer puts the bytes into a temporary file in the destination folder and 
 
 import io
 import json
-import os
-import tempfile
 import zipfile
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-
-def write_bytes(path, data):
-    """Write ``data`` (bytes) to ``path`` atomically; create parent folders."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def write_text(path, text):
-    return write_bytes(path, text.encode("utf-8"))
+from ..io.files import write_bytes, write_text  # noqa: F401  (atomic writers, shared)
 
 
 def write_json(path, obj, indent=None):
-    """Write ``obj`` as JSON (UTF-8, sorted keys off so that the COCO key order is kept)."""
+    """Write ``obj`` as JSON atomically (key order kept, as COCO readers expect)."""
     return write_text(path, json.dumps(obj, indent=indent, allow_nan=False))
 
 
