@@ -337,6 +337,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
     if method == "prism" and info:
         params["n_beams"] = info["n_beams"]
         params["prism_window"] = info["window"]
+        params["smatrix_gpts"] = info["smatrix_gpts"]
         params["smatrix_bytes"] = info["smatrix_bytes"]
     if method == "incoherent":
         params["incoherent"] = {"scale": INCOHERENT_SCALE, "exponent": INCOHERENT_EXPONENT,
