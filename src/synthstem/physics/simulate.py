@@ -46,7 +46,7 @@ DATASET_DEFAULTS = {"method": "prism", "interpolation": 4, "slice_thickness": 2.
                     "parametrization": "lobato"}
 
 #: incoherent method: HAADF cross-section per atom = INCOHERENT_SCALE * Z**1.7 [Angstrom^2]
-INCOHERENT_SCALE = 9.2e-6
+INCOHERENT_SCALE = 5.5e-6
 #: incoherent method: Gaussian width [Angstrom] of each atom's contribution
 INCOHERENT_WIDTH = 0.1
 INCOHERENT_EXPONENT = 1.7
@@ -141,7 +141,8 @@ def incoherent_image(atoms, positions, microscope, scan_shape, extent):
     intensity (unit integral), ``g_a`` a unit Gaussian of width ``INCOHERENT_WIDTH`` and
     ``s = INCOHERENT_SCALE`` [Angstrom^2] (an effective HAADF cross-section, calibrated so
     that the mean of the SrTiO3 [001] 25 Angstrom cube at 200 kV, 20 mrad, 100-150 mrad
-    matches PRISM); evaluated exactly in Fourier space (band limit 2 alpha / lambda).
+    matches frozen-phonon PRISM, 0.0021); evaluated exactly in Fourier space (band limit
+    2 alpha / lambda).
     """
     ly, lx = extent
     nsy, nsx = scan_shape
