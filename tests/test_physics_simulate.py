@@ -184,3 +184,27 @@ def test_bad_cells_raise():
         simulate(srtio3(1, 1, 1), phonons=1, phonon_rms={"Sr": 0.1}, method="incoherent")
     with pytest.raises(ValueError, match="energy"):
         simulate(srtio3(1, 1, 1), microscope=Microscope(energy=-1))
+
+
+def test_oriented_cell_input():
+    orient = pytest.importorskip("synthstem.structures.orient")
+    from synthstem.structures.columns import project_positions
+    from synthstem.structures.prototypes import prototype
+
+    cell = orient.orient(prototype("perovskite"), (0, 0, 1), size=2 * A)
+    r = simulate(cell, pixels=16, method="prism", interpolation=2)
+    assert r.image.shape == (16, 16)
+    np.testing.assert_allclose(r.coords, project_positions(cell, 16), atol=1e-9)
+    assert r.params["extent"] == pytest.approx([2 * A] * 3)
+
+
+def test_bench_command_runs(capsys):
+    from synthstem.cli import main
+
+    assert main(["bench", "--size", str(A), "--pixels", "16",
+                 "--methods", "prism2,incoherent"]) == 0
+    out = capsys.readouterr().out
+    assert "prism f=2" in out and "s/image" in out
+    with pytest.raises(ValueError, match="methods"):
+        from synthstem.commands.bench import parse_methods
+        parse_methods("prismx")
