@@ -79,16 +79,25 @@ def test_missing_element_is_a_clear_error():
 
 
 # -- potential ------------------------------------------------------------------------
-def test_single_atom_potential_spectrum_is_f_e():
-    """The placed profile's Fourier transform equals C f_e(k) inside the band."""
+@pytest.mark.parametrize("offset", [(0.0, 0.0), (0.5, 0.37), (0.3, 0.8)])
+def test_single_atom_potential_spectrum_is_f_e(offset):
+    """The placed profile's Fourier transform equals C f_e(k) exp(-2 pi i k.r) inside the
+    band, for atoms on and off the grid points."""
     length, n = 7.8, 144
-    atoms = Atoms("Sr", positions=[(0.0, 0.0, 1.0)], cell=[length, length, 2.0], pbc=True)
+    dx = length / n
+    x0, y0 = 2.0 + offset[0] * dx, 3.0 + offset[1] * dx
+    atoms = Atoms("Sr", positions=[(x0, y0, 1.0)], cell=[length, length, 2.0], pbc=True)
     v = potential_slices(atoms, (n, n), 2.0).array[0].astype(np.float64)
-    spectrum = np.fft.fft2(v)[0] * (length / n) ** 2
-    k = np.fft.fftfreq(n, length / n)
-    band = (k > 0.3) & (k < 4.5)
-    expected = param.POTENTIAL_PREFACTOR * param.scattering_factor("Sr", k[band])
-    np.testing.assert_allclose(spectrum[band].real, expected, rtol=3e-3)
+    spectrum = np.fft.fft2(v) * dx**2
+    k = np.fft.fftfreq(n, dx)
+    kx, ky = np.meshgrid(k, k)
+    kk = np.hypot(kx, ky)
+    band = (kk > 0.3) & (kk < 6.0)  # up to the detector's outer angle (150 mrad)
+    expected = (param.POTENTIAL_PREFACTOR * param.scattering_factor("Sr", kk[band])
+                * np.exp(-2j * np.pi * (kx[band] * x0 + ky[band] * y0)))
+    error = np.abs(spectrum[band] - expected) / np.abs(expected)
+    assert np.max(error) < 0.03
+    assert np.median(error) < 0.005
 
 
 def test_potential_periodic_wrap_and_slicing():

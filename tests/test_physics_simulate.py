@@ -184,3 +184,49 @@ def test_bad_cells_raise():
         simulate(srtio3(1, 1, 1), phonons=1, phonon_rms={"Sr": 0.1}, method="incoherent")
     with pytest.raises(ValueError, match="energy"):
         simulate(srtio3(1, 1, 1), microscope=Microscope(energy=-1))
+
+
+def test_oriented_cell_input():
+    orient = pytest.importorskip("synthstem.structures.orient")
+    from synthstem.structures.columns import project_positions
+    from synthstem.structures.prototypes import prototype
+
+    cell = orient.orient(prototype("perovskite"), (0, 0, 1), size=2 * A)
+    r = simulate(cell, pixels=16, method="prism", interpolation=2)
+    assert r.image.shape == (16, 16)
+    np.testing.assert_allclose(r.coords, project_positions(cell, 16), atol=1e-9)
+    assert r.params["extent"] == pytest.approx([2 * A] * 3)
+
+
+def test_bench_command_runs(capsys):
+    from synthstem.cli import main
+
+    assert main(["bench", "--size", str(A), "--pixels", "16",
+                 "--methods", "prism2,incoherent"]) == 0
+    out = capsys.readouterr().out
+    assert "prism f=2" in out and "s/image" in out
+    with pytest.raises(ValueError, match="methods"):
+        from synthstem.commands.bench import parse_methods
+        parse_methods("prismx")
+
+
+def test_rectangular_cell_source_size_and_progress():
+    atoms = srtio3(2, 1, 1)  # 7.81 x 3.905 x 3.905 Angstrom
+    sharp = simulate(atoms, pixels=16, method="prism", interpolation=1, progress=True)
+    assert sharp.image.shape == (16, 16)
+    # coords scale per axis: Ti at (a/2, a/2) -> (16 * 0.25, 16 * 0.5)
+    assert sharp.coords[1] == pytest.approx([4.0, 8.0])
+    blurred = simulate(atoms, Microscope(source_size=0.4), pixels=16, method="prism",
+                       interpolation=1)
+    assert blurred.image.mean() == pytest.approx(sharp.image.mean(), rel=1e-9)
+    assert blurred.image.max() < 0.9 * sharp.image.max()
+
+
+def test_defocus_spreads_the_probe():
+    m0, m1 = Microscope(), Microscope(defocus=200.0)
+    p0 = np.abs(m0.probe((128, 128), (0.05, 0.05))) ** 2
+    p1 = np.abs(m1.probe((128, 128), (0.05, 0.05))) ** 2
+    assert p1.max() < 0.5 * p0.max()
+    # positive and negative defocus give the same intensity without other aberrations
+    p2 = np.abs(Microscope(defocus=-200.0).probe((128, 128), (0.05, 0.05))) ** 2
+    np.testing.assert_allclose(np.sort(p1.ravel()), np.sort(p2.ravel()), atol=1e-9)

@@ -8,14 +8,16 @@ from ..kernels.waves import intensity_sum
 from .optics import ANTIALIAS, spatial_frequencies
 
 
-def annular_mask(gpts, sampling, wavelength, detector):
+def annular_mask(gpts, sampling, wavelength, detector, cutoff=None):
     """Boolean mask (ny, nx), FFT order, of frequencies with ``inner <= lambda |k| < outer``
-    [mrad] that also lie inside the antialias aperture."""
+    [mrad] that also lie inside the antialias aperture of radius ``cutoff`` [1/Angstrom]
+    (default: that of this grid; PRISM passes the potential grid's)."""
     ky, kx = spatial_frequencies(gpts, sampling)
     k = np.hypot(kx[None, :], ky[:, None])
     theta = k * wavelength * 1e3
     inner, outer = detector
-    return (theta >= inner) & (theta < outer) & (k < antialias_cutoff(sampling))
+    cutoff = antialias_cutoff(sampling) if cutoff is None else cutoff
+    return (theta >= inner) & (theta < outer) & (k < cutoff)
 
 
 def antialias_cutoff(sampling):
@@ -36,9 +38,9 @@ class AnnularDetector:
     normalised to ``sum |psi|^2 = 1`` and returns the fraction of the beam on the detector.
     """
 
-    def __init__(self, gpts, sampling, wavelength, detector):
+    def __init__(self, gpts, sampling, wavelength, detector, cutoff=None):
         self.gpts = tuple(int(g) for g in gpts)
-        mask = annular_mask(self.gpts, sampling, wavelength, detector)
+        mask = annular_mask(self.gpts, sampling, wavelength, detector, cutoff)
         self.index = np.flatnonzero(mask).astype(np.int64)
         self.scale = 1.0 / (self.gpts[0] * self.gpts[1])
 

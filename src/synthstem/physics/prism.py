@@ -21,14 +21,15 @@ propagating plane waves.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 import scipy.fft
 
-from .detector import AnnularDetector
+from .detector import AnnularDetector, antialias_cutoff
 from .multislice import batch_size_for, fresnel_propagator, transmit_and_propagate
-from .optics import spatial_frequencies
+from .optics import fft_friendly, spatial_frequencies
 
 
 def prism_beams(gpts, sampling, microscope, interpolation):
@@ -49,9 +50,30 @@ def prism_beams(gpts, sampling, microscope, interpolation):
     return iy, ix, ky[iy], kx[ix], weights[iy, ix]
 
 
+def downsampled_gpts(gpts, extent, microscope, interpolation):
+    """Smallest grid (5-smooth, multiple of ``interpolation``, at most ``gpts``) whose
+    Nyquist frequency exceeds the detector's outer angle: the exit waves are stored on it.
+
+    The S-matrix after the last slice is band limited (antialias aperture), and only
+    frequencies up to ``outer / lambda`` reach the detector, so cropping its spectrum to
+    this grid loses nothing the detector sees (exact for f = 1) and shrinks the probe
+    assembly by ``(n' / n)^2`` (abTEM's ``downsample="cutoff"`` does the same).
+    """
+    k_need = max(microscope.detector[1], microscope.convergence) * 1e-3 / microscope.wavelength
+    out = []
+    for n, length in zip(gpts, extent):
+        m = fft_friendly(math.floor(2 * length * k_need) + 1, interpolation)
+        out.append(min(m, n))
+    return tuple(out)
+
+
 def scattering_matrix(potential, microscope, interpolation, workers=None, batch_size=None,
-                      progress=False):
-    """Propagated plane waves ``S (n_beams, ny, nx)`` complex64 and their ``(ky, kx)``."""
+                      progress=False, downsample=True):
+    """Propagated plane waves ``S (n_beams, ny', nx')`` complex64 and ``(ky, kx, A)``.
+
+    With ``downsample`` the exit waves are stored on ``downsampled_gpts`` (see there);
+    the grid is ``S.shape[1:]`` over the same extent.
+    """
     gpts, sampling = potential.gpts, potential.sampling
     ny, nx = gpts
     lam = microscope.wavelength
@@ -61,7 +83,13 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
     x = np.arange(nx) * sampling[1]
     y = np.arange(ny) * sampling[0]
     nb = len(kxb)
-    smat = np.empty((nb, ny, nx), dtype=np.complex64)
+    extent = potential.extent
+    my, mx = downsampled_gpts(gpts, extent, microscope, interpolation) if downsample else gpts
+    # FFT-order frequency indices of the small grid inside the large one
+    iy = np.fft.fftfreq(my, 1.0 / my).astype(np.int64) % ny
+    ix = np.fft.fftfreq(mx, 1.0 / mx).astype(np.int64) % nx
+    scale = np.float32(my * mx / (ny * nx))
+    smat = np.empty((nb, my, mx), dtype=np.complex64)
     bs = batch_size or batch_size_for(gpts)
     starts = range(0, nb, bs)
     if progress:
@@ -72,7 +100,11 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
         ex = np.exp(2j * np.pi * kxb[s:s + bs, None] * x[None, :]).astype(np.complex64)
         ey = np.exp(2j * np.pi * kyb[s:s + bs, None] * y[None, :]).astype(np.complex64)
         waves = ey[:, :, None] * ex[:, None, :]
-        smat[s:s + bs] = transmit_and_propagate(waves, trans, prop, workers, final_real=True)
+        waves = transmit_and_propagate(waves, trans, prop, workers)  # reciprocal space
+        if (my, mx) != (ny, nx):
+            waves = waves[:, iy][:, :, ix]
+        smat[s:s + bs] = scipy.fft.ifft2(waves, axes=(-2, -1), overwrite_x=True,
+                                         workers=workers) * scale
     return smat, kyb, kxb, amp
 
 
@@ -127,26 +159,27 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
         (``smatrix``, ``assembly``, ``detector``).
     """
     f = int(interpolation)
-    gpts, sampling = potential.gpts, potential.sampling
-    ny, nx = gpts
-    if ny % f or nx % f:
+    if potential.gpts[0] % f or potential.gpts[1] % f:
         raise ValueError(
-            f"interpolation={f} must divide the potential grid {gpts} (choose the grid "
-            "with multiple=interpolation)"
+            f"interpolation={f} must divide the potential grid {potential.gpts} (choose the "
+            "grid with multiple=interpolation)"
         )
-    dy, dx = sampling
-    wy, wx = ny // f, nx // f
     timings = {}
     t0 = time.perf_counter()
     if smatrix is None:
         smat, kyb, kxb, amp = scattering_matrix(potential, microscope, f, workers, batch_size,
-                                           progress)
+                                                progress)
     else:
         smat, kyb, kxb, amp = smatrix
     timings["smatrix"] = time.perf_counter() - t0
+    # the S-matrix grid (possibly downsampled to the detector's band)
+    ny, nx = smat.shape[1:]
+    dy, dx = potential.extent[0] / ny, potential.extent[1] / nx
+    wy, wx = ny // f, nx // f
     nb = len(kxb)
     phase0 = amp * np.exp(-1j * microscope.chi(kxb, kyb)) / np.sqrt(wy * wx * np.sum(amp**2))
-    det = AnnularDetector((wy, wx), sampling, microscope.wavelength, microscope.detector)
+    det = AnnularDetector((wy, wx), (dy, dx), microscope.wavelength, microscope.detector,
+                          cutoff=antialias_cutoff(potential.sampling))
     scan_x = np.asarray(scan_x, dtype=np.float64)
     scan_y = np.asarray(scan_y, dtype=np.float64)
     image = np.empty((len(scan_y), len(scan_x)))
@@ -164,7 +197,7 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
         image[:] = _full_window_scan(smat, det, ex_all, ey_all, phase0, workers)
         timings["assembly"] = time.perf_counter() - t1
         timings["detector"] = 0.0
-        info = {"n_beams": int(nb), "window": [int(wy), int(wx)],
+        info = {"n_beams": int(nb), "window": [int(wy), int(wx)], "smatrix_gpts": [ny, nx],
                 "smatrix_bytes": int(smat.nbytes), "timings": timings}
         return image, info
     # a window spanning a whole periodic axis needs no crop: |FFT|^2 is shift invariant
@@ -205,7 +238,7 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
         t_det += t3 - t2
     timings["assembly"] = t_asm
     timings["detector"] = t_det
-    info = {"n_beams": int(nb), "window": [int(wy), int(wx)],
+    info = {"n_beams": int(nb), "window": [int(wy), int(wx)], "smatrix_gpts": [ny, nx],
             "smatrix_bytes": int(smat.nbytes), "timings": timings}
     return image, info
 
