@@ -31,6 +31,8 @@ def test_defaults_and_show_round_trip():
     ({"simulation": {"pixels": "64"}}, "simulation.pixels"),
     ({"simulation": {"method": "magic"}}, "simulation.method"),
     ({"simulation": {"size": 0}}, "simulation.size"),
+    ({"simulation": {"phonon_rms": -0.1}}, "simulation.phonon_rms"),
+    ({"simulation": {"phonon_rms": {"Sr": 2.0}}}, "simulation.phonon_rms"),
     ({"run": {"seed": -3}}, "run.seed"),
     ({"output": {"png": "true"}}, "output.png"),
     ({"output": {"conditions": ["clean", "blurry"]}}, "output.conditions"),
@@ -85,3 +87,19 @@ def test_shipped_configs_are_valid(name):
     if name == "atomagined-retrieval.toml":
         assert (config.retrieval.n_targets, config.retrieval.n_choices) == (400, 2400)
         assert config.conditions("choice") == ["raw", "clean", "blbk1", "blbk2"]
+
+
+def test_phonon_settings_reach_the_simulation(tmp_path):
+    """phonons / phonon_rms from the config are what the item's simulation used."""
+    from synthstem.pipeline import _simulate
+    from synthstem.structures.orient import orient
+    from synthstem.structures.prototypes import prototype
+
+    cell = orient(prototype("fcc", elements="Au"), (0, 0, 1), size=8.0)
+    settings = config_from_dict({"simulation": {"method": "incoherent", "pixels": 32, "size": 8.0,
+                                                "phonons": 2, "phonon_rms": {"Au": 0.1}}}).to_dict()
+    res = _simulate(cell, settings, seed=3)
+    assert res.params["phonons"] == 2
+    assert res.params["phonon_rms"] == {"Au": 0.1}
+    static = _simulate(cell, dict(settings, simulation=dict(settings["simulation"], phonons=0)), seed=3)
+    assert not (res.image == static.image).all()

@@ -24,6 +24,7 @@ TINY = """
 seed = 11
 [simulation]
 method = "incoherent"
+phonons = 0   # static lattice: the raw image depends on the structure only
 pixels = 48
 size = 10.0
 [output]
@@ -135,7 +136,7 @@ def test_dask_local_cluster_equals_local(local_run, tmp_path):
 
 def test_kill_and_resume_equals_uninterrupted(local_run, tmp_path):
     tmp, _ = local_run
-    cfg = _config(tmp_path, TINY.replace('method = "incoherent"', 'method = "incoherent"\nphonons = 0'))
+    cfg = _config(tmp_path)
     out = tmp_path / "data"
     cmd = [sys.executable, "-m", "synthstem", "run", str(cfg), "--out", str(out), "--workers", "1",
            "--no-progress", "--no-preview"]

@@ -341,7 +341,8 @@ def _simulate(cell, settings, seed):
     sim = settings["simulation"]
     return simulate(cell, microscope=Microscope(**settings["microscope"]), pixels=sim["pixels"],
                     method=sim["method"], interpolation=sim["interpolation"],
-                    slice_thickness=sim["slice_thickness"], phonons=sim["phonons"], seed=seed)
+                    slice_thickness=sim["slice_thickness"], phonons=sim["phonons"],
+                    phonon_rms=sim["phonon_rms"], seed=seed)
 
 
 def _columns(cell, pixels):
