@@ -28,7 +28,7 @@ import numpy as np
 
 from ..random import as_rng
 from . import extras
-from .stem_noise import NoiseParams, draw_noise_params, poisson_counts, prepare_image, shift_rows
+from .stem_noise import NoiseParams, _check_scalar, draw_noise_params, poisson_counts, prepare_image, shift_rows
 
 __all__ = [
     "CONDITIONS",
@@ -56,15 +56,10 @@ _FLOAT_FIELDS = {
 
 
 def _number(name, value, minimum, strict, allow_inf):
+    # configs are strict about types: "1.0" or true is not a number here
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"condition parameter {name!r} must be a number, got {value!r}")
-    v = float(value)
-    if math.isnan(v) or (math.isinf(v) and not allow_inf):
-        raise ValueError(f"condition parameter {name!r} must be finite, got {value!r}")
-    if v < minimum or (strict and v == minimum):
-        rel = ">" if strict else ">="
-        raise ValueError(f"condition parameter {name!r} must be {rel} {minimum}, got {value!r}")
-    return v
+    return _check_scalar(f"condition parameter {name!r}", value, minimum, allow_inf=allow_inf, strict=strict)
 
 
 @dataclass(frozen=True)
