@@ -36,3 +36,41 @@ def intensity_sum(waves, flat_index, scale):
             s += v.real * v.real + v.imag * v.imag
         out[b] = s * scale
     return out
+
+
+@njit(**JIT)
+def propagate_rows(waves, prop, r0, r1):
+    """``waves[b] *= prop`` on the rows ``[0, r0)`` and ``[r1, ny)`` (the antialias band
+    in FFT order) and ``waves[b, r0:r1] = 0``, in place, for a (B, ny, nx) batch."""
+    nb, ny, nx = waves.shape
+    for b in range(nb):
+        for j in range(ny):
+            if r0 <= j < r1:
+                for i in range(nx):
+                    waves[b, j, i] = 0
+            else:
+                for i in range(nx):
+                    waves[b, j, i] *= prop[j, i]
+    return waves
+
+
+@njit(**JIT)
+def shifted_product(out, spectrum, prop, shift_y, shift_x, r0, r1):
+    """``out[b, j, i] = spectrum[j - shift_y[b], i - shift_x[b]] * prop[j, i]`` (periodic
+    indices) on the band rows ``[0, r0)`` and ``[r1, ny)``, zero on the others: the
+    spectrum of ``exp(2 pi i k_b.r) t(r)`` after one propagation, from that of ``t``."""
+    nb, ny, nx = out.shape
+    for b in range(nb):
+        for j in range(ny):
+            if r0 <= j < r1:
+                for i in range(nx):
+                    out[b, j, i] = 0
+                continue
+            js = (j - shift_y[b]) % ny
+            sx = shift_x[b] % nx
+            for i in range(nx):
+                i2 = i - sx
+                if i2 < 0:
+                    i2 += nx
+                out[b, j, i] = spectrum[js, i2] * prop[j, i]
+    return out

@@ -28,7 +28,8 @@ import numpy as np
 import scipy.fft
 
 from .detector import AnnularDetector, antialias_cutoff
-from .multislice import batch_size_for, fresnel_propagator, transmit_and_propagate
+from ..kernels.waves import multiply_batch, propagate_rows, shifted_product
+from .multislice import _pool, batch_size_for, fresnel_propagator, transmit_and_propagate
 from .optics import fft_friendly, spatial_frequencies
 
 
@@ -67,9 +68,10 @@ def downsampled_gpts(gpts, extent, microscope, interpolation):
     return tuple(out)
 
 
-def scattering_matrix(potential, microscope, interpolation, workers=None, batch_size=None,
-                      progress=False, downsample=True):
-    """Propagated plane waves ``S (n_beams, ny', nx')`` complex64 and ``(ky, kx, A)``.
+def scattering_matrix_direct(potential, microscope, interpolation, workers=None,
+                             batch_size=None, progress=False, downsample=True):
+    """Reference implementation of ``scattering_matrix``: every plane wave through full
+    2D FFTs (kept for tests).
 
     With ``downsample`` the exit waves are stored on ``downsampled_gpts`` (see there);
     the grid is ``S.shape[1:]`` over the same extent.
@@ -105,6 +107,116 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
             waves = waves[:, iy][:, :, ix]
         smat[s:s + bs] = scipy.fft.ifft2(waves, axes=(-2, -1), overwrite_x=True,
                                          workers=workers) * scale
+    return smat, kyb, kxb, amp
+
+
+def band_rows(mask):
+    """Rows ``[r0, r1)`` of an FFT-order mask that are entirely zero, such that every other
+    row (``[0, r0)`` and ``[r1, ny)``) is in the band; ``(ny, ny)`` if none is empty."""
+    empty = ~mask.any(axis=1)
+    idx = np.flatnonzero(empty)
+    if idx.size == 0:
+        return mask.shape[0], mask.shape[0]
+    r0, r1 = int(idx[0]), int(idx[-1]) + 1
+    if not empty[r0:r1].all():
+        return mask.shape[0], mask.shape[0]
+    return r0, r1
+
+
+def scattering_matrix(potential, microscope, interpolation, workers=None, batch_size=None,
+                      progress=False, downsample=True):
+    """Propagated plane waves ``S (n_beams, ny', nx')`` complex64 and ``(ky, kx, A)``.
+
+    With ``downsample`` the exit waves are stored on ``downsampled_gpts`` (see there);
+    the grid is ``S.shape[1:]`` over the same extent. Same result as
+    ``scattering_matrix_direct`` (to float32 rounding) with fewer and smaller FFTs:
+
+    - slice 1: ``FFT[exp(2 pi i k_b.r) t_1]`` is ``FFT[t_1]`` shifted by the beam's grid
+      index, so one FFT of ``t_1`` serves every beam;
+    - each 2D FFT is pruned to the antialias band: after the propagator only the rows
+      with ``|k_y| <`` cutoff (2/3 of them) are non-zero, so the forward FFT transforms
+      all columns then only the band rows, and the inverse the band rows then all columns
+      (5/6 of the 1D FFTs of a full 2D FFT);
+    - the last slice transforms only the rows kept on the downsampled grid before the
+      crop and the small inverse FFT.
+
+    Beams are processed in chunks of ``batch_size`` (default 1), one chunk per thread of a
+    pool of ``workers`` threads (each chunk stays in its core's cache; scipy.fft and the
+    numba kernels release the GIL).
+    """
+    gpts, sampling = potential.gpts, potential.sampling
+    ny, nx = gpts
+    lam = microscope.wavelength
+    biy, bix, kyb, kxb, amp = prism_beams(gpts, sampling, microscope, interpolation)
+    trans = potential.transmission(microscope.sigma)
+    prop = fresnel_propagator(gpts, sampling, lam, potential.thickness)
+    r0, r1 = band_rows(prop != 0)
+    nb = len(kxb)
+    n_slices = trans.shape[0]
+    my, mx = downsampled_gpts(gpts, potential.extent, microscope, interpolation) \
+        if downsample else gpts
+    iy = np.fft.fftfreq(my, 1.0 / my).astype(np.int64) % ny
+    ix = np.fft.fftfreq(mx, 1.0 / mx).astype(np.int64) % nx
+    prop_small = prop[iy][:, ix]
+    # rows needed for the crop: [0, c0) and [c1, ny)
+    c0, c1 = (my + 1) // 2, ny - my // 2
+    scale = np.float32(my * mx / (ny * nx))
+    t1k = scipy.fft.fft2(trans[0]).astype(np.complex64)
+    smat = np.empty((nb, my, mx), dtype=np.complex64)
+    bs = batch_size or 1
+    chunks = [(s, min(s + bs, nb)) for s in range(0, nb, bs)]
+
+    def fft_band(w, lo, hi):
+        """Forward 2D FFT of real-space ``w`` in place, band rows ``[0, lo) + [hi, ny)``."""
+        scipy.fft.fft(w, axis=-2, overwrite_x=True, workers=1)
+        if lo > 0:
+            scipy.fft.fft(w[:, :lo], axis=-1, overwrite_x=True, workers=1)
+        if hi < ny:
+            scipy.fft.fft(w[:, hi:], axis=-1, overwrite_x=True, workers=1)
+
+    def ifft_band(w):
+        """Inverse 2D FFT in place of ``w``, zero outside the band rows."""
+        if r0 > 0:
+            scipy.fft.ifft(w[:, :r0], axis=-1, overwrite_x=True, workers=1)
+        if r1 < ny:
+            scipy.fft.ifft(w[:, r1:], axis=-1, overwrite_x=True, workers=1)
+        scipy.fft.ifft(w, axis=-2, overwrite_x=True, workers=1)
+
+    def run(chunk):
+        a, b = chunk
+        w = np.empty((b - a, ny, nx), dtype=np.complex64)
+        shifted_product(w, t1k, prop, biy[a:b], bix[a:b], r0, r1)
+        for i in range(1, n_slices):
+            ifft_band(w)
+            multiply_batch(w, trans[i])
+            if i < n_slices - 1:
+                fft_band(w, r0, r1)
+                propagate_rows(w, prop, r0, r1)
+            else:
+                fft_band(w, c0, c1)
+        out = w[:, iy][:, :, ix]
+        if n_slices > 1:  # (with one slice, shifted_product applied the propagator)
+            out *= prop_small
+        out = scipy.fft.ifft2(out, axes=(-2, -1), overwrite_x=True, workers=1)
+        out *= scale
+        smat[a:b] = out
+        return b - a
+
+    nthreads = max(1, min(workers or 1, len(chunks)))
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=nb, desc="S-matrix", unit="beam")
+    if nthreads == 1:
+        results = map(run, chunks)
+    else:
+        results = _pool().map(run, chunks)
+    for n in results:
+        if bar is not None:
+            bar.update(n)
+    if bar is not None:
+        bar.close()
     return smat, kyb, kxb, amp
 
 
