@@ -246,3 +246,23 @@ def test_pruned_scattering_matrix_equals_direct(gpts, depth, downsample):
         assert np.abs(new[0] - old[0]).max() < 2e-5 * np.abs(old[0]).max()
         for a, b in zip(new[1:], old[1:]):
             np.testing.assert_array_equal(a, b)
+
+
+def test_gather_and_crop_kernels_equal_numpy():
+    from synthstem.kernels.waves import crop_windows, gather_block, propagate_rows
+
+    rng = np.random.default_rng(3)
+    s = (rng.normal(size=(3, 10, 12)) + 1j * rng.normal(size=(3, 10, 12))).astype(np.complex64)
+    for y0, x0, h, w in ((-3, 8, 7, 9), (2, 1, 4, 5), (9, -13, 12, 14)):
+        out = gather_block(s, y0, x0, np.empty((3, h, w), np.complex64))
+        rows, cols = np.arange(y0, y0 + h) % 10, np.arange(x0, x0 + w) % 12
+        np.testing.assert_array_equal(out, s[:, rows][:, :, cols])
+    oy, ox = np.array([0, 3, 5]), np.array([2, 0, 6])
+    win = crop_windows(s, oy, ox, np.empty((3, 5, 6), np.complex64))
+    for p in range(3):
+        np.testing.assert_array_equal(win[p], s[p, oy[p]:oy[p] + 5, ox[p]:ox[p] + 6])
+    prop = s[0]
+    w = propagate_rows(s.copy(), prop, 4, 7)
+    expect = s * prop
+    expect[:, 4:7] = 0
+    np.testing.assert_array_equal(w, expect)

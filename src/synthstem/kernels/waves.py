@@ -74,3 +74,33 @@ def shifted_product(out, spectrum, prop, shift_y, shift_x, r0, r1):
                     i2 += nx
                 out[b, j, i] = spectrum[js, i2] * prop[j, i]
     return out
+
+
+@njit(**JIT)
+def gather_block(smat, y0, x0, out):
+    """``out[b, j, i] = smat[b, (y0 + j) % ny, (x0 + i) % nx]``: a periodic block of a
+    (B, ny, nx) stack into the preallocated (B, h, w) ``out``."""
+    nb, ny, nx = smat.shape
+    _, h, w = out.shape
+    for b in range(nb):
+        for j in range(h):
+            jj = (y0 + j) % ny
+            i = 0
+            while i < w:
+                ii = (x0 + i) % nx
+                n = min(w - i, nx - ii)  # contiguous run up to the wrap
+                for k in range(n):
+                    out[b, j, i + k] = smat[b, jj, ii + k]
+                i += n
+    return out
+
+
+@njit(**JIT)
+def crop_windows(waves, oy, ox, out):
+    """``out[p] = waves[p, oy[p]:oy[p] + h, ox[p]:ox[p] + w]`` for every p."""
+    npos, h, w = out.shape
+    for p in range(npos):
+        for j in range(h):
+            for i in range(w):
+                out[p, j, i] = waves[p, oy[p] + j, ox[p] + i]
+    return out

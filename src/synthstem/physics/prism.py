@@ -28,7 +28,8 @@ import numpy as np
 import scipy.fft
 
 from .detector import AnnularDetector, antialias_cutoff
-from ..kernels.waves import multiply_batch, propagate_rows, shifted_product
+from ..kernels.waves import (crop_windows, gather_block, multiply_batch, propagate_rows,
+                             shifted_product)
 from .multislice import _pool, batch_size_for, fresnel_propagator, transmit_and_propagate
 from .optics import fft_friendly, spatial_frequencies
 
@@ -316,6 +317,12 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
     full = (ny if wy == ny else 0, nx if wx == nx else 0)
     ty, tx = _tile_shape((wy, wx), (step_y, step_x), (len(scan_y), len(scan_x)), nb, full)
     t_asm = t_det = 0.0
+    # buffers reused by every tile (fresh large arrays cost page faults each time)
+    max_bh = ny if full[0] else wy + int(np.ceil((ty - 1) * step_y)) + 2
+    max_bw = nx if full[1] else wx + int(np.ceil((tx - 1) * step_x)) + 2
+    buf_gather = np.empty(nb * max_bh * max_bw, dtype=np.complex64)
+    buf_waves = np.empty(ty * tx * max_bh * max_bw, dtype=np.complex64)
+    buf_windows = np.empty(ty * tx * wy * wx, dtype=np.complex64)
     tiles = [(j, i) for j in range(0, len(scan_y), ty) for i in range(0, len(scan_x), tx)]
     if progress:
         from tqdm import tqdm
@@ -329,19 +336,19 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
         by0 = 0 if full[0] else int(sy.min())
         bw = nx if full[1] else int(sx.max()) - bx0 + wx
         bh = ny if full[0] else int(sy.max()) - by0 + wy
-        s_tile = _gather(smat, by0, bh, bx0, bw)
+        s_tile = _gather(smat, by0, bh, bx0, bw, buf_gather)
         coef = (ey_all[j0:j1, None, :] * ex_all[None, i0:i1, :] * phase0).astype(np.complex64)
         npos = coef.shape[0] * coef.shape[1]
-        waves = coef.reshape(npos, nb) @ s_tile.reshape(nb, bh * bw)
+        waves = _view(buf_waves, (npos, bh * bw))
+        np.matmul(coef.reshape(npos, nb), s_tile.reshape(nb, bh * bw), out=waves)
         waves = waves.reshape(npos, bh, bw)
         if (bh, bw) == (wy, wx):
             windows = waves
         else:
             oy = np.repeat(sy - by0, len(sx)) * (not full[0])
             ox = np.tile(sx - bx0, len(sy)) * (not full[1])
-            windows = np.empty((npos, wy, wx), dtype=np.complex64)
-            for p in range(npos):
-                windows[p] = waves[p, oy[p]:oy[p] + wy, ox[p]:ox[p] + wx]
+            windows = crop_windows(waves, oy, ox,
+                                   _view(buf_windows, (npos, wy, wx)))
         t2 = time.perf_counter()
         windows = scipy.fft.fft2(windows, axes=(-2, -1), overwrite_x=True, workers=workers)
         image[j0:j1, i0:i1] = det.integrate(windows).reshape(j1 - j0, i1 - i0)
@@ -374,13 +381,19 @@ def _full_window_scan(smat, det, ex_all, ey_all, phase0, workers):
     return image
 
 
-def _gather(smat, y0, h, x0, w):
-    """``smat[:, y0:y0+h, x0:x0+w]`` with periodic wrap, as a contiguous array."""
-    _, ny, nx = smat.shape
+def _gather(smat, y0, h, x0, w, buf=None):
+    """``smat[:, y0:y0+h, x0:x0+w]`` with periodic wrap, as a contiguous array (in the
+    flat buffer ``buf`` if given and large enough)."""
+    nb, ny, nx = smat.shape
     if (y0, h, x0, w) == (0, ny, 0, nx):
         return smat
-    if 0 <= y0 and y0 + h <= ny and 0 <= x0 and x0 + w <= nx:
-        return np.ascontiguousarray(smat[:, y0:y0 + h, x0:x0 + w])
-    rows = np.arange(y0, y0 + h) % ny
-    cols = np.arange(x0, x0 + w) % nx
-    return np.ascontiguousarray(smat[:, rows][:, :, cols])
+    return gather_block(smat, y0, x0, _view(buf, (nb, h, w)))
+
+
+def _view(buf, shape):
+    """A contiguous complex64 array of ``shape`` in the flat buffer ``buf`` (if large
+    enough), else a new one."""
+    n = math.prod(shape)
+    if buf is not None and buf.size >= n:
+        return buf[:n].reshape(shape)
+    return np.empty(shape, dtype=np.complex64)
