@@ -265,4 +265,4 @@ def test_gather_and_crop_kernels_equal_numpy():
     w = propagate_rows(s.copy(), prop, 4, 7)
     expect = s * prop
     expect[:, 4:7] = 0
-    np.testing.assert_array_equal(w, expect)
+    np.testing.assert_allclose(w, expect, rtol=1e-6, atol=1e-6)
