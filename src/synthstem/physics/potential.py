@@ -74,19 +74,25 @@ class PotentialSlices:
     def n_slices(self):
         return self.array.shape[0]
 
-    def transmission(self, sigma, bandlimit=True):
+    def transmission(self, sigma, bandlimit=True, workers=None):
         """Transmission functions ``exp(i sigma v_z)`` (complex64), sigma [rad/(V Angstrom)].
 
         With ``bandlimit`` (default) each is band-limited to the antialias aperture
         (2/3 of Nyquist), as in Kirkland's and abTEM's multislice: without it the
         potential's components beyond the aperture alias into the band through the
-        exponential and inflate high-angle scattering.
+        exponential and inflate high-angle scattering. Computed in single precision (the
+        waves are complex64), FFTs with ``workers`` threads.
         """
-        t = np.exp(1j * (sigma * self.array.astype(np.float64)))
+        phase = (sigma * self.array.astype(np.float64)).astype(np.float32)
+        t = np.empty(phase.shape, dtype=np.complex64)
+        t.real = np.cos(phase)
+        t.imag = np.sin(phase)
         if bandlimit:
             mask = antialias_mask(self.gpts, self.sampling)
-            t = scipy.fft.ifft2(scipy.fft.fft2(t, axes=(-2, -1)) * mask, axes=(-2, -1))
-        return t.astype(np.complex64)
+            t = scipy.fft.fft2(t, axes=(-2, -1), overwrite_x=True, workers=workers)
+            t *= mask
+            t = scipy.fft.ifft2(t, axes=(-2, -1), overwrite_x=True, workers=workers)
+        return t.astype(np.complex64, copy=False)
 
 
 def cutoff_radius(element, parametrization="lobato"):

@@ -81,7 +81,7 @@ def scattering_matrix_direct(potential, microscope, interpolation, workers=None,
     ny, nx = gpts
     lam = microscope.wavelength
     _, _, kyb, kxb, amp = prism_beams(gpts, sampling, microscope, interpolation)
-    trans = potential.transmission(microscope.sigma)
+    trans = potential.transmission(microscope.sigma, workers=workers)
     prop = fresnel_propagator(gpts, sampling, lam, potential.thickness)
     x = np.arange(nx) * sampling[1]
     y = np.arange(ny) * sampling[0]
@@ -149,7 +149,7 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
     ny, nx = gpts
     lam = microscope.wavelength
     biy, bix, kyb, kxb, amp = prism_beams(gpts, sampling, microscope, interpolation)
-    trans = potential.transmission(microscope.sigma)
+    trans = potential.transmission(microscope.sigma, workers=workers)
     prop = fresnel_propagator(gpts, sampling, lam, potential.thickness)
     r0, r1 = band_rows(prop != 0)
     nb = len(kxb)
