@@ -164,7 +164,7 @@ def n_slices_for(thickness_total, slice_thickness):
 
 
 def potential_slices(atoms, gpts, slice_thickness=2.0, parametrization="lobato",
-                     positions=None, dtype=np.float32):
+                     positions=None, dtype=np.float32, workers=None):
     """Projected potential slices of ``atoms`` on a ``gpts = (ny, nx)`` grid.
 
     Parameters
@@ -175,6 +175,7 @@ def potential_slices(atoms, gpts, slice_thickness=2.0, parametrization="lobato",
     parametrization : "lobato" or "kirkland".
     positions : optional (n, 3) positions [Angstrom] overriding ``atoms.positions``
         (frozen-phonon configurations).
+    workers : threads placing the slices (the numba kernel releases the GIL); None = 1.
 
     Returns
     -------
@@ -201,9 +202,23 @@ def potential_slices(atoms, gpts, slice_thickness=2.0, parametrization="lobato",
     xs = np.mod(pos[:, 0], lx)
     ys = np.mod(pos[:, 1], ly)
     which = np.clip(np.floor(pos[:, 2] / dz).astype(np.int64), 0, n_sl - 1)
-    for k in range(n_sl):
+
+    def place(k):
         sel = np.nonzero(which == k)[0]
         if sel.size:
             place_radial_profiles(out[k], xs[sel], ys[sel], species[sel], tables, drs,
                                   cutoffs, 0.0, dx, dy)
+
+    nthreads = min(workers or 1, n_sl)
+    if nthreads > 1:
+        from .multislice import _pool
+
+        def group(g):
+            for k in range(g, n_sl, nthreads):
+                place(k)
+
+        list(_pool().map(group, range(nthreads)))
+    else:
+        for k in range(n_sl):
+            place(k)
     return PotentialSlices(out.astype(dtype), dz, (ly, lx))

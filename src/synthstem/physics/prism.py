@@ -22,6 +22,7 @@ propagating plane waves.
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 import numpy as np
@@ -210,12 +211,28 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
 
         bar = tqdm(total=nb, desc="S-matrix", unit="beam")
     if nthreads == 1:
-        results = map(run, chunks)
+        for chunk in chunks:
+            n = run(chunk)
+            if bar is not None:
+                bar.update(n)
     else:
-        results = _pool().map(run, chunks)
-    for n in results:
-        if bar is not None:
-            bar.update(n)
+        # ``nthreads`` threads, each taking the next chunk from a shared queue
+        queue = iter(chunks)
+        lock = threading.Lock()
+
+        def worker():
+            while True:
+                with lock:
+                    chunk = next(queue, None)
+                if chunk is None:
+                    return
+                n = run(chunk)
+                if bar is not None:
+                    with lock:
+                        bar.update(n)
+
+        for f in [_pool().submit(worker) for _ in range(nthreads)]:
+            f.result()
     if bar is not None:
         bar.close()
     return smat, kyb, kxb, amp
