@@ -4,6 +4,9 @@
    reciprocal grid ``k = (f m_x / Lx, f m_y / Ly)``, ``f`` = interpolation factor), each of
    unit amplitude, is run through the same slices as multislice (same transmission,
    propagator and antialias aperture) and kept in real space: ``S_b(x)``, complex64.
+   One FFT of the first slice's transmission serves every beam (shifted spectrum), the 2D
+   FFTs are pruned to the antialias band, and one beam runs per thread (see
+   ``scattering_matrix``).
 2. Probe at ``R``: ``psi_R(x) = sum_b c_b(R) S_b(x)`` with
    ``c_b = A_b exp(-i chi(k_b)) exp(-2 pi i k_b.R) / sqrt(N_window sum A^2)``, evaluated only
    on a window of ``(ny/f, nx/f)`` pixels (one period of the incident probe, ``L/f``)
@@ -15,8 +18,8 @@
 Scan positions are processed in small rectangular tiles: the S-matrix is gathered once on
 the union of the tile's windows and all probes of the tile come from one complex GEMM
 (``C (P x n_beams) @ S_tile (n_beams x pixels)``), then each window is cropped out.
-Memory: the S-matrix (``n_beams * ny * nx * 8`` bytes) plus one tile and one batch of
-propagating plane waves.
+Memory: the S-matrix (``n_beams * ny * nx * 8`` bytes) plus one tile and one propagating
+plane wave per thread.
 """
 
 from __future__ import annotations
