@@ -225,3 +225,44 @@ def test_annular_detector_fraction():
 def test_microscope_validation(kwargs, name):
     with pytest.raises(ValueError, match=name):
         Microscope(**kwargs)
+
+
+@pytest.mark.parametrize("gpts, depth, downsample", [((96, 96), 6.0, True),
+                                                      ((90, 100), 2.0, True),
+                                                      ((84, 96), 8.0, False)])
+def test_pruned_scattering_matrix_equals_direct(gpts, depth, downsample):
+    """Shifted first-slice spectrum, band-pruned FFTs and cropped last FFT change nothing."""
+    from synthstem.physics.prism import scattering_matrix, scattering_matrix_direct
+
+    atoms = Atoms("SrTiO", positions=[(0.3, 0.2, 0.5), (2.1, 1.7, 2.5), (1.0, 3.0, 4.5)],
+                  cell=[5.0, 5.4, depth], pbc=True)
+    pot = potential_slices(atoms, gpts, 2.0)
+    scope = Microscope(detector=(40, 60))
+    for f, workers, bs in ((2, 1, None), (1, 2, 3)):
+        new = scattering_matrix(pot, scope, f, workers=workers, batch_size=bs,
+                                downsample=downsample)
+        old = scattering_matrix_direct(pot, scope, f, workers=1, downsample=downsample)
+        assert new[0].shape == old[0].shape
+        assert np.abs(new[0] - old[0]).max() < 2e-5 * np.abs(old[0]).max()
+        for a, b in zip(new[1:], old[1:]):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_gather_and_crop_kernels_equal_numpy():
+    from synthstem.kernels.waves import crop_windows, gather_block, propagate_rows
+
+    rng = np.random.default_rng(3)
+    s = (rng.normal(size=(3, 10, 12)) + 1j * rng.normal(size=(3, 10, 12))).astype(np.complex64)
+    for y0, x0, h, w in ((-3, 8, 7, 9), (2, 1, 4, 5), (9, -13, 12, 14)):
+        out = gather_block(s, y0, x0, np.empty((3, h, w), np.complex64))
+        rows, cols = np.arange(y0, y0 + h) % 10, np.arange(x0, x0 + w) % 12
+        np.testing.assert_array_equal(out, s[:, rows][:, :, cols])
+    oy, ox = np.array([0, 3, 5]), np.array([2, 0, 6])
+    win = crop_windows(s, oy, ox, np.empty((3, 5, 6), np.complex64))
+    for p in range(3):
+        np.testing.assert_array_equal(win[p], s[p, oy[p]:oy[p] + 5, ox[p]:ox[p] + 6])
+    prop = s[0]
+    w = propagate_rows(s.copy(), prop, 4, 7)
+    expect = s * prop
+    expect[:, 4:7] = 0
+    np.testing.assert_allclose(w, expect, rtol=1e-6, atol=1e-6)

@@ -95,7 +95,7 @@ def multislice_scan(potential, microscope, positions, workers=None, batch_size=N
     """
     gpts, sampling = potential.gpts, potential.sampling
     lam = microscope.wavelength
-    trans = potential.transmission(microscope.sigma)
+    trans = potential.transmission(microscope.sigma, workers=workers)
     prop = fresnel_propagator(gpts, sampling, lam, potential.thickness)
     det = AnnularDetector(gpts, sampling, lam, microscope.detector)
     positions = np.asarray(positions, dtype=np.float64).reshape(-1, 2)

@@ -74,19 +74,25 @@ class PotentialSlices:
     def n_slices(self):
         return self.array.shape[0]
 
-    def transmission(self, sigma, bandlimit=True):
+    def transmission(self, sigma, bandlimit=True, workers=None):
         """Transmission functions ``exp(i sigma v_z)`` (complex64), sigma [rad/(V Angstrom)].
 
         With ``bandlimit`` (default) each is band-limited to the antialias aperture
         (2/3 of Nyquist), as in Kirkland's and abTEM's multislice: without it the
         potential's components beyond the aperture alias into the band through the
-        exponential and inflate high-angle scattering.
+        exponential and inflate high-angle scattering. Computed in single precision (the
+        waves are complex64), FFTs with ``workers`` threads.
         """
-        t = np.exp(1j * (sigma * self.array.astype(np.float64)))
+        phase = (sigma * self.array.astype(np.float64)).astype(np.float32)
+        t = np.empty(phase.shape, dtype=np.complex64)
+        t.real = np.cos(phase)
+        t.imag = np.sin(phase)
         if bandlimit:
             mask = antialias_mask(self.gpts, self.sampling)
-            t = scipy.fft.ifft2(scipy.fft.fft2(t, axes=(-2, -1)) * mask, axes=(-2, -1))
-        return t.astype(np.complex64)
+            t = scipy.fft.fft2(t, axes=(-2, -1), overwrite_x=True, workers=workers)
+            t *= mask
+            t = scipy.fft.ifft2(t, axes=(-2, -1), overwrite_x=True, workers=workers)
+        return t.astype(np.complex64, copy=False)
 
 
 def cutoff_radius(element, parametrization="lobato"):
@@ -158,7 +164,7 @@ def n_slices_for(thickness_total, slice_thickness):
 
 
 def potential_slices(atoms, gpts, slice_thickness=2.0, parametrization="lobato",
-                     positions=None, dtype=np.float32):
+                     positions=None, dtype=np.float32, workers=None):
     """Projected potential slices of ``atoms`` on a ``gpts = (ny, nx)`` grid.
 
     Parameters
@@ -169,6 +175,7 @@ def potential_slices(atoms, gpts, slice_thickness=2.0, parametrization="lobato",
     parametrization : "lobato" or "kirkland".
     positions : optional (n, 3) positions [Angstrom] overriding ``atoms.positions``
         (frozen-phonon configurations).
+    workers : threads placing the slices (the numba kernel releases the GIL); None = 1.
 
     Returns
     -------
@@ -195,9 +202,23 @@ def potential_slices(atoms, gpts, slice_thickness=2.0, parametrization="lobato",
     xs = np.mod(pos[:, 0], lx)
     ys = np.mod(pos[:, 1], ly)
     which = np.clip(np.floor(pos[:, 2] / dz).astype(np.int64), 0, n_sl - 1)
-    for k in range(n_sl):
+
+    def place(k):
         sel = np.nonzero(which == k)[0]
         if sel.size:
             place_radial_profiles(out[k], xs[sel], ys[sel], species[sel], tables, drs,
                                   cutoffs, 0.0, dx, dy)
+
+    nthreads = min(workers or 1, n_sl)
+    if nthreads > 1:
+        from .multislice import _pool
+
+        def group(g):
+            for k in range(g, n_sl, nthreads):
+                place(k)
+
+        list(_pool().map(group, range(nthreads)))
+    else:
+        for k in range(n_sl):
+            place(k)
     return PotentialSlices(out.astype(dtype), dz, (ly, lx))

@@ -4,6 +4,9 @@
    reciprocal grid ``k = (f m_x / Lx, f m_y / Ly)``, ``f`` = interpolation factor), each of
    unit amplitude, is run through the same slices as multislice (same transmission,
    propagator and antialias aperture) and kept in real space: ``S_b(x)``, complex64.
+   One FFT of the first slice's transmission serves every beam (shifted spectrum), the 2D
+   FFTs are pruned to the antialias band, and one beam runs per thread (see
+   ``scattering_matrix``).
 2. Probe at ``R``: ``psi_R(x) = sum_b c_b(R) S_b(x)`` with
    ``c_b = A_b exp(-i chi(k_b)) exp(-2 pi i k_b.R) / sqrt(N_window sum A^2)``, evaluated only
    on a window of ``(ny/f, nx/f)`` pixels (one period of the incident probe, ``L/f``)
@@ -15,20 +18,23 @@
 Scan positions are processed in small rectangular tiles: the S-matrix is gathered once on
 the union of the tile's windows and all probes of the tile come from one complex GEMM
 (``C (P x n_beams) @ S_tile (n_beams x pixels)``), then each window is cropped out.
-Memory: the S-matrix (``n_beams * ny * nx * 8`` bytes) plus one tile and one batch of
-propagating plane waves.
+Memory: the S-matrix (``n_beams * ny * nx * 8`` bytes) plus one tile and one propagating
+plane wave per thread.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 import numpy as np
 import scipy.fft
 
 from .detector import AnnularDetector, antialias_cutoff
-from .multislice import batch_size_for, fresnel_propagator, transmit_and_propagate
+from ..kernels.waves import (crop_windows, gather_block, multiply_batch, propagate_rows,
+                             shifted_product)
+from .multislice import _pool, batch_size_for, fresnel_propagator, transmit_and_propagate
 from .optics import fft_friendly, spatial_frequencies
 
 
@@ -67,9 +73,10 @@ def downsampled_gpts(gpts, extent, microscope, interpolation):
     return tuple(out)
 
 
-def scattering_matrix(potential, microscope, interpolation, workers=None, batch_size=None,
-                      progress=False, downsample=True):
-    """Propagated plane waves ``S (n_beams, ny', nx')`` complex64 and ``(ky, kx, A)``.
+def scattering_matrix_direct(potential, microscope, interpolation, workers=None,
+                             batch_size=None, progress=False, downsample=True):
+    """Reference implementation of ``scattering_matrix``: every plane wave through full
+    2D FFTs (kept for tests).
 
     With ``downsample`` the exit waves are stored on ``downsampled_gpts`` (see there);
     the grid is ``S.shape[1:]`` over the same extent.
@@ -78,7 +85,7 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
     ny, nx = gpts
     lam = microscope.wavelength
     _, _, kyb, kxb, amp = prism_beams(gpts, sampling, microscope, interpolation)
-    trans = potential.transmission(microscope.sigma)
+    trans = potential.transmission(microscope.sigma, workers=workers)
     prop = fresnel_propagator(gpts, sampling, lam, potential.thickness)
     x = np.arange(nx) * sampling[1]
     y = np.arange(ny) * sampling[0]
@@ -105,6 +112,132 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
             waves = waves[:, iy][:, :, ix]
         smat[s:s + bs] = scipy.fft.ifft2(waves, axes=(-2, -1), overwrite_x=True,
                                          workers=workers) * scale
+    return smat, kyb, kxb, amp
+
+
+def band_rows(mask):
+    """Rows ``[r0, r1)`` of an FFT-order mask that are entirely zero, such that every other
+    row (``[0, r0)`` and ``[r1, ny)``) is in the band; ``(ny, ny)`` if none is empty."""
+    empty = ~mask.any(axis=1)
+    idx = np.flatnonzero(empty)
+    if idx.size == 0:
+        return mask.shape[0], mask.shape[0]
+    r0, r1 = int(idx[0]), int(idx[-1]) + 1
+    if not empty[r0:r1].all():
+        return mask.shape[0], mask.shape[0]
+    return r0, r1
+
+
+def scattering_matrix(potential, microscope, interpolation, workers=None, batch_size=None,
+                      progress=False, downsample=True):
+    """Propagated plane waves ``S (n_beams, ny', nx')`` complex64 and ``(ky, kx, A)``.
+
+    With ``downsample`` the exit waves are stored on ``downsampled_gpts`` (see there);
+    the grid is ``S.shape[1:]`` over the same extent. Same result as
+    ``scattering_matrix_direct`` (to float32 rounding) with fewer and smaller FFTs:
+
+    - slice 1: ``FFT[exp(2 pi i k_b.r) t_1]`` is ``FFT[t_1]`` shifted by the beam's grid
+      index, so one FFT of ``t_1`` serves every beam;
+    - each 2D FFT is pruned to the antialias band: after the propagator only the rows
+      with ``|k_y| <`` cutoff (2/3 of them) are non-zero, so the forward FFT transforms
+      all columns then only the band rows, and the inverse the band rows then all columns
+      (5/6 of the 1D FFTs of a full 2D FFT);
+    - the last slice transforms only the rows kept on the downsampled grid before the
+      crop and the small inverse FFT.
+
+    Beams are processed in chunks of ``batch_size`` (default 1), one chunk per thread of a
+    pool of ``workers`` threads (each chunk stays in its core's cache; scipy.fft and the
+    numba kernels release the GIL).
+    """
+    gpts, sampling = potential.gpts, potential.sampling
+    ny, nx = gpts
+    lam = microscope.wavelength
+    biy, bix, kyb, kxb, amp = prism_beams(gpts, sampling, microscope, interpolation)
+    trans = potential.transmission(microscope.sigma, workers=workers)
+    prop = fresnel_propagator(gpts, sampling, lam, potential.thickness)
+    r0, r1 = band_rows(prop != 0)
+    nb = len(kxb)
+    n_slices = trans.shape[0]
+    my, mx = downsampled_gpts(gpts, potential.extent, microscope, interpolation) \
+        if downsample else gpts
+    iy = np.fft.fftfreq(my, 1.0 / my).astype(np.int64) % ny
+    ix = np.fft.fftfreq(mx, 1.0 / mx).astype(np.int64) % nx
+    prop_small = prop[iy][:, ix]
+    # rows needed for the crop: [0, c0) and [c1, ny)
+    c0, c1 = (my + 1) // 2, ny - my // 2
+    scale = np.float32(my * mx / (ny * nx))
+    t1k = scipy.fft.fft2(trans[0]).astype(np.complex64)
+    smat = np.empty((nb, my, mx), dtype=np.complex64)
+    bs = batch_size or 1
+    chunks = [(s, min(s + bs, nb)) for s in range(0, nb, bs)]
+
+    def fft_band(w, lo, hi):
+        """Forward 2D FFT of real-space ``w`` in place, band rows ``[0, lo) + [hi, ny)``."""
+        scipy.fft.fft(w, axis=-2, overwrite_x=True, workers=1)
+        if lo > 0:
+            scipy.fft.fft(w[:, :lo], axis=-1, overwrite_x=True, workers=1)
+        if hi < ny:
+            scipy.fft.fft(w[:, hi:], axis=-1, overwrite_x=True, workers=1)
+
+    def ifft_band(w):
+        """Inverse 2D FFT in place of ``w``, zero outside the band rows."""
+        if r0 > 0:
+            scipy.fft.ifft(w[:, :r0], axis=-1, overwrite_x=True, workers=1)
+        if r1 < ny:
+            scipy.fft.ifft(w[:, r1:], axis=-1, overwrite_x=True, workers=1)
+        scipy.fft.ifft(w, axis=-2, overwrite_x=True, workers=1)
+
+    def run(chunk):
+        a, b = chunk
+        w = np.empty((b - a, ny, nx), dtype=np.complex64)
+        shifted_product(w, t1k, prop, biy[a:b], bix[a:b], r0, r1)
+        for i in range(1, n_slices):
+            ifft_band(w)
+            multiply_batch(w, trans[i])
+            if i < n_slices - 1:
+                fft_band(w, r0, r1)
+                propagate_rows(w, prop, r0, r1)
+            else:
+                fft_band(w, c0, c1)
+        out = w[:, iy][:, :, ix]
+        if n_slices > 1:  # (with one slice, shifted_product applied the propagator)
+            out *= prop_small
+        out = scipy.fft.ifft2(out, axes=(-2, -1), overwrite_x=True, workers=1)
+        out *= scale
+        smat[a:b] = out
+        return b - a
+
+    nthreads = max(1, min(workers or 1, len(chunks)))
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=nb, desc="S-matrix", unit="beam")
+    if nthreads == 1:
+        for chunk in chunks:
+            n = run(chunk)
+            if bar is not None:
+                bar.update(n)
+    else:
+        # ``nthreads`` threads, each taking the next chunk from a shared queue
+        queue = iter(chunks)
+        lock = threading.Lock()
+
+        def worker():
+            while True:
+                with lock:
+                    chunk = next(queue, None)
+                if chunk is None:
+                    return
+                n = run(chunk)
+                if bar is not None:
+                    with lock:
+                        bar.update(n)
+
+        for f in [_pool().submit(worker) for _ in range(nthreads)]:
+            f.result()
+    if bar is not None:
+        bar.close()
     return smat, kyb, kxb, amp
 
 
@@ -204,6 +337,12 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
     full = (ny if wy == ny else 0, nx if wx == nx else 0)
     ty, tx = _tile_shape((wy, wx), (step_y, step_x), (len(scan_y), len(scan_x)), nb, full)
     t_asm = t_det = 0.0
+    # buffers reused by every tile (fresh large arrays cost page faults each time)
+    max_bh = ny if full[0] else wy + int(np.ceil((ty - 1) * step_y)) + 2
+    max_bw = nx if full[1] else wx + int(np.ceil((tx - 1) * step_x)) + 2
+    buf_gather = np.empty(nb * max_bh * max_bw, dtype=np.complex64)
+    buf_waves = np.empty(ty * tx * max_bh * max_bw, dtype=np.complex64)
+    buf_windows = np.empty(ty * tx * wy * wx, dtype=np.complex64)
     tiles = [(j, i) for j in range(0, len(scan_y), ty) for i in range(0, len(scan_x), tx)]
     if progress:
         from tqdm import tqdm
@@ -217,19 +356,19 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
         by0 = 0 if full[0] else int(sy.min())
         bw = nx if full[1] else int(sx.max()) - bx0 + wx
         bh = ny if full[0] else int(sy.max()) - by0 + wy
-        s_tile = _gather(smat, by0, bh, bx0, bw)
+        s_tile = _gather(smat, by0, bh, bx0, bw, buf_gather)
         coef = (ey_all[j0:j1, None, :] * ex_all[None, i0:i1, :] * phase0).astype(np.complex64)
         npos = coef.shape[0] * coef.shape[1]
-        waves = coef.reshape(npos, nb) @ s_tile.reshape(nb, bh * bw)
+        waves = _view(buf_waves, (npos, bh * bw))
+        np.matmul(coef.reshape(npos, nb), s_tile.reshape(nb, bh * bw), out=waves)
         waves = waves.reshape(npos, bh, bw)
         if (bh, bw) == (wy, wx):
             windows = waves
         else:
             oy = np.repeat(sy - by0, len(sx)) * (not full[0])
             ox = np.tile(sx - bx0, len(sy)) * (not full[1])
-            windows = np.empty((npos, wy, wx), dtype=np.complex64)
-            for p in range(npos):
-                windows[p] = waves[p, oy[p]:oy[p] + wy, ox[p]:ox[p] + wx]
+            windows = crop_windows(waves, oy, ox,
+                                   _view(buf_windows, (npos, wy, wx)))
         t2 = time.perf_counter()
         windows = scipy.fft.fft2(windows, axes=(-2, -1), overwrite_x=True, workers=workers)
         image[j0:j1, i0:i1] = det.integrate(windows).reshape(j1 - j0, i1 - i0)
@@ -262,13 +401,19 @@ def _full_window_scan(smat, det, ex_all, ey_all, phase0, workers):
     return image
 
 
-def _gather(smat, y0, h, x0, w):
-    """``smat[:, y0:y0+h, x0:x0+w]`` with periodic wrap, as a contiguous array."""
-    _, ny, nx = smat.shape
+def _gather(smat, y0, h, x0, w, buf=None):
+    """``smat[:, y0:y0+h, x0:x0+w]`` with periodic wrap, as a contiguous array (in the
+    flat buffer ``buf`` if given and large enough)."""
+    nb, ny, nx = smat.shape
     if (y0, h, x0, w) == (0, ny, 0, nx):
         return smat
-    if 0 <= y0 and y0 + h <= ny and 0 <= x0 and x0 + w <= nx:
-        return np.ascontiguousarray(smat[:, y0:y0 + h, x0:x0 + w])
-    rows = np.arange(y0, y0 + h) % ny
-    cols = np.arange(x0, x0 + w) % nx
-    return np.ascontiguousarray(smat[:, rows][:, :, cols])
+    return gather_block(smat, y0, x0, _view(buf, (nb, h, w)))
+
+
+def _view(buf, shape):
+    """A contiguous complex64 array of ``shape`` in the flat buffer ``buf`` (if large
+    enough), else a new one."""
+    n = math.prod(shape)
+    if buf is not None and buf.size >= n:
+        return buf[:n].reshape(shape)
+    return np.empty(shape, dtype=np.complex64)

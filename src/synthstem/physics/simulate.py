@@ -286,7 +286,8 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
             img = incoherent_image(atoms, pos, microscope, (nsy, nsx), (ly, lx))
             timings["scan"] += time.perf_counter() - t0
         else:
-            pot = potential_slices(atoms, gpts, slice_thickness, parametrization, positions=pos)
+            pot = potential_slices(atoms, gpts, slice_thickness, parametrization, positions=pos,
+                                   workers=workers)
             t1 = time.perf_counter()
             timings["potential"] += t1 - t0
             if method == "prism":
