@@ -104,7 +104,7 @@ def test_masks_warped_with_nearest_neighbour_follow_points():
 def test_peak_map_rerasterised_from_transformed_points():
     xy = np.array([[20.0, 30.0], [60.0, 50.0], [110.0, 90.0]])
     pm = np.zeros(SHAPE, dtype=bool)
-    pm[30, 20] = pm[50, 60] = pm[90, 110] = True
+    pm[xy[:, 1].astype(int), xy[:, 0].astype(int)] = True  # (x, y) -> [row, col]
     params = aug.get_params(1, SHAPE, transforms=["geometric"],
                             ranges={"shift_px": (4.0, 4.0), "angle_deg": (0.0, 0.0), "scale": (1.0, 1.0)})
     out = aug.transform_peak_map(pm, params)

@@ -1,7 +1,6 @@
 """Pipeline x noise x labels: user conditions, recorded draws, defect columns in exports."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
