@@ -22,6 +22,38 @@ def _as_index(value, what):
     return int(value)
 
 
+#: largest |index| of a zone axis unless ``allow_large_indices``
+_MAX_INDEX = 2
+
+
+def check_uvw(uvw, allow_large_indices=False):
+    """Validate a zone axis: three integers, not all zero, each in [-2, 2] unless allowed.
+
+    Returns the uvw as a tuple of Python ints; raises ``ValueError`` naming the problem.
+    """
+    try:
+        values = list(uvw)
+    except TypeError:
+        raise ValueError(f"uvw must be a sequence of three integers, got {uvw!r}") from None
+    if len(values) != 3:
+        raise ValueError(f"uvw must have three components, got {uvw!r}")
+    out = []
+    for value in values:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float, np.floating)):
+            raise ValueError(f"uvw must contain integers, got {uvw!r}")
+        if not np.isfinite(value) or float(value) != int(value):
+            raise ValueError(f"uvw must contain integers, got {uvw!r}")
+        out.append(int(value))
+    if out == [0, 0, 0]:
+        raise ValueError("uvw (0, 0, 0) is not a direction")
+    if not allow_large_indices and max(abs(x) for x in out) > _MAX_INDEX:
+        raise ValueError(
+            f"uvw indices must be in [-{_MAX_INDEX}, {_MAX_INDEX}], got {tuple(out)}; "
+            "pass allow_large_indices=True for higher-index zone axes"
+        )
+    return tuple(out)
+
+
 def item_name(structure_id, uvw):
     """Return the atomagined-style name of one item.
 
@@ -40,15 +72,10 @@ def item_name(structure_id, uvw):
     sid = _as_index(structure_id, "structure_id")
     if not 0 <= sid <= 999999:
         raise ValueError(f"structure_id must be in [0, 999999], got {structure_id!r}")
-    try:
-        indices = list(uvw)
-    except TypeError:
-        raise ValueError(f"uvw must be a sequence of three integers, got {uvw!r}") from None
-    if len(indices) != 3:
-        raise ValueError(f"uvw must have three components, got {uvw!r}")
+    indices = check_uvw(uvw, allow_large_indices=True)
     parts = []
     for axis, value in zip("uvw", indices):
-        index = _as_index(value, f"uvw component {axis}")
+        index = value
         if abs(index) > 9:
             raise ValueError(f"uvw component {axis} must be in [-9, 9] for an item name, got {index}")
         parts.append(f"{1 if index < 0 else 0}{abs(index)}")

@@ -26,9 +26,10 @@ from math import gcd
 import numpy as np
 from ase import Atoms
 
+from .names import check_uvw
+
 __all__ = ["OrientedCell", "orient", "chemical_formula", "spacegroup_of", "hkl_plane", "beam_rotation"]
 
-_MAX_INDEX = 2
 _EDGE_EPS = 1e-9  # [Angstrom] atoms closer than this to a cube face are dropped (both faces)
 
 
@@ -92,30 +93,6 @@ class OrientedCell:
     def uvw_text(self):
         """The uvw tuple as atomagined wrote it, e.g. ``'(0.0, 2.0, 1.0)'``."""
         return str(tuple(float(x) for x in self.uvw))
-
-
-def _check_uvw(uvw, allow_large_indices):
-    try:
-        values = list(uvw)
-    except TypeError:
-        raise ValueError(f"uvw must be a sequence of three integers, got {uvw!r}") from None
-    if len(values) != 3:
-        raise ValueError(f"uvw must have three components, got {uvw!r}")
-    out = []
-    for value in values:
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float, np.floating)):
-            raise ValueError(f"uvw must contain integers, got {uvw!r}")
-        if not np.isfinite(value) or float(value) != int(value):
-            raise ValueError(f"uvw must contain integers, got {uvw!r}")
-        out.append(int(value))
-    if out == [0, 0, 0]:
-        raise ValueError("uvw (0, 0, 0) is not a direction")
-    if not allow_large_indices and max(abs(x) for x in out) > _MAX_INDEX:
-        raise ValueError(
-            f"uvw indices must be in [-{_MAX_INDEX}, {_MAX_INDEX}], got {tuple(out)}; "
-            "pass allow_large_indices=True for higher-index zone axes"
-        )
-    return tuple(out)
 
 
 def _check_cell(atoms):
@@ -239,7 +216,7 @@ def orient(atoms, uvw, size=25.0, structure_id=0, source="", allow_large_indices
     OrientedCell
         Positions in ``[0, size)^3``; see the module docstring for the rotation rule.
     """
-    uvw = _check_uvw(uvw, allow_large_indices)
+    uvw = check_uvw(uvw, allow_large_indices)
     cell = _check_cell(atoms)
     size_value = float(size) if isinstance(size, (int, float, np.integer, np.floating)) else None
     if size_value is None or not np.isfinite(size_value) or size_value <= 0:
