@@ -37,12 +37,8 @@ def validate_dataset(folder, checksums=True):
                         f"{len(items)} of {manifest.get('n_items', '?')} items recorded)")
     for h5, entry in items.items():
         for rel, digest in entry.get("files", {}).items():
-            p = folder / rel
             stats["files"] += 1
-            if not p.is_file():
-                problems.append(f"{rel}: missing")
-            elif checksums and sha256(p) != digest:
-                problems.append(f"{rel}: sha256 differs from the manifest")
+            problems += _check_file(folder, rel, digest, checksums)
         p = folder / h5
         if not p.is_file():
             continue
@@ -55,12 +51,8 @@ def validate_dataset(folder, checksums=True):
         problems += [f"{h5}: {m}" for m in check_item(item)]
         stats["images"] += 1 + len(item.images)
     for rel, digest in manifest.get("exports", {}).items():
-        p = folder / rel
         stats["files"] += 1
-        if not p.is_file():
-            problems.append(f"{rel}: missing (export)")
-        elif checksums and sha256(p) != digest:
-            problems.append(f"{rel}: sha256 differs from the manifest (export)")
+        problems += _check_file(folder, rel, digest, checksums, " (export)")
     kpath = folder / "key.csv"
     if not kpath.is_file():
         problems.append("key.csv: missing")
@@ -91,6 +83,16 @@ def validate_dataset(folder, checksums=True):
             problems.append(f"key.csv: {row['item']} structure_id {row['structure_id']} != file "
                             f"{attrs.get('icsd_collcode')}")
     return problems, stats
+
+
+def _check_file(folder, rel, digest, checksums, what=""):
+    """Problems of one file listed in the manifest: missing, or sha256 differing."""
+    path = folder / rel
+    if not path.is_file():
+        return [f"{rel}: missing{what}"]
+    if checksums and sha256(path) != digest:
+        return [f"{rel}: sha256 differs from the manifest{what}"]
+    return []
 
 
 def check_item(item):
