@@ -6,7 +6,7 @@ import pytest
 
 from synthstem.config import ALL_CONDITIONS, Config, config_from_dict, load_config, to_toml
 
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
 def test_defaults_and_show_round_trip():

@@ -23,7 +23,7 @@ from synthstem.noise.stats import (
     noise_stats,
 )
 
-FIXTURE = Path(__file__).parent / "fixtures" / "atomagined_020790_rows80"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "atomagined_020790_rows80"
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ def test_statistics_on_known_images():
 def _load_benchmark():
     import importlib.util
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "compare_reference_noise.py"
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "compare_reference_noise.py"
     spec = importlib.util.spec_from_file_location("compare_reference_noise", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

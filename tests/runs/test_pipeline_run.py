@@ -17,7 +17,7 @@ from synthstem.io.keycsv import read_key_csv
 from synthstem.io.validate import validate_dataset
 from synthstem.pipeline import plan, run_dataset
 
-SRC = Path(__file__).resolve().parent.parent / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 TINY = """
 [run]
