@@ -100,27 +100,43 @@ def _load_benchmark():
     return module
 
 
-def test_benchmark_script_runs_on_reference_style_files(tmp_path, reference, capsys):
-    """Smoke test of benchmarks/compare_reference_noise.py on a small file written like
-    the reference ones (our model standing in for the stored noisy images)."""
+def _reference_style_file(folder, raw, scan=None):
     import h5py
 
     from synthstem import add_stem_noise
 
-    raw, _ = reference
-    raw = raw[:64, :64]
-    with h5py.File(tmp_path / "000001.000001.h5", "w") as h:
+    folder.mkdir(exist_ok=True)
+    with h5py.File(folder / "000001.000001.h5", "w") as h:
         h["haadf/raw"] = raw
         for name in ("clean", "blbk1"):
             c = CONDITIONS[name]
-            img = add_stem_noise(raw, c.blur, c.counts, c.scan, c.background, rng=99)
+            img = add_stem_noise(raw, c.blur, c.counts, c.scan if scan is None else scan,
+                                 c.background, rng=99)
             h[f"haadf/stem00-{name}"] = img.astype(np.float32)
+    return folder
+
+
+def test_benchmark_script_passes_its_own_model_and_fails_a_broken_one(tmp_path, reference, capsys):
+    """benchmarks/compare_reference_noise.py on files written like the reference ones.
+
+    With our model standing in for the stored noisy images, the model must pass every
+    case and every negative control must fail (exit 0). With 'reference' images made
+    without scan-line jitter, our model (which has it) must fail (exit 1)."""
+    raw, _ = reference
     bench = _load_benchmark()
-    rc = bench.main([str(tmp_path), "--draws", "2", "--pairs", "2", "--json", str(tmp_path / "out.json")])
+    good = _reference_style_file(tmp_path / "good", raw)
+    rc = bench.main([str(good), "--draws", "2", "--pairs", "2", "--json", str(tmp_path / "out.json")])
     out = capsys.readouterr().out
-    assert rc in (0, 1)
     assert "## summary" in out and "control 'no scan jitter'" in out
     result = json.loads((tmp_path / "out.json").read_text())["000001.000001"]
     assert set(result) == {"clean", "blbk1"}
     assert set(result["clean"]["controls"]) == set(NEGATIVE_CONTROLS)
+    assert all(r["ok"] for r in result.values()), {k: r["failed"] for k, r in result.items()}
+    assert rc == 0
+
+    broken = _reference_style_file(tmp_path / "broken", raw, scan=0.0)
+    rc = bench.main([str(broken), "--draws", "2", "--pairs", "2", "--json", str(tmp_path / "b.json")])
+    result = json.loads((tmp_path / "b.json").read_text())["000001.000001"]
+    assert not all(r["ok"] for r in result.values())
+    assert rc == 1
     assert bench.main([str(tmp_path / "missing")]) == 2
