@@ -29,3 +29,19 @@ def test_option_checks():
     assert registry.split_options({"by": "prototype"})["test_fraction"] == 0.2
     with pytest.raises(ValueError, match="splits\\['by'\\]"):
         registry.split_options({"by": "element"})
+
+
+def test_every_format_loads_and_the_docs_table_lists_the_registry():
+    import re
+    from pathlib import Path
+
+    from synthstem.exports.base import Format
+
+    for name in registry.NAMES:
+        cls = registry.format_class(name)
+        assert issubclass(cls, Format) and cls.name == name
+    docs = (Path(__file__).parents[2] / "docs" / "exports.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \| `exports/(\w+)\.py` \|", docs, flags=re.M)
+    assert rows == [(n, registry.FORMATS[n].rsplit(".", 1)[1]) for n in registry.NAMES]
+    options = set(re.findall(r"^\| `(\w+)`(?: / `(\w+)`)?", docs, flags=re.M))
+    assert set(registry.EXPORT_DEFAULTS) <= {o for row in options for o in row}
