@@ -107,13 +107,16 @@ def _check(options):
     return opts
 
 
-def export_dataset(dataset_dir, augment=None, splits=None, reader=None, workers=1, progress=False, **options):
+def export_dataset(dataset_dir, exports=registry.EXPORT_DEFAULTS["exports"], augment=None, splits=None, *,
+                   reader=None, workers=1, progress=False, **options):
     """Write the ML exports of a finished dataset folder (layout: docs/exports.md).
 
     Parameters
     ----------
     dataset_dir : path  Folder holding the item ``*.h5`` files (searched recursively,
         skipping ``annotations/`` and ``augmented/``).
+    exports : sequence of str  Format names from ``registry.NAMES`` (the 8-bit images,
+        ``categories.json`` and ``splits.json`` are always written).
     augment : None or dict  Augmented variants: keys and defaults in
         ``registry.AUGMENT_DEFAULTS`` (``variants`` 0 = none).
     splits : None or dict  Train/test split and few-shot subsets: keys and defaults in
@@ -122,8 +125,7 @@ def export_dataset(dataset_dir, augment=None, splits=None, reader=None, workers=
         (picklable when ``workers`` > 1).
     workers : int  Processes exporting items in parallel (output independent of it).
     progress : bool  Show a tqdm bar.
-    **options : ``registry.EXPORT_DEFAULTS``: ``exports`` (names from ``registry.NAMES``),
-        ``image_condition`` (str or list; items lacking one are skipped for it and counted),
+    **options : the rest of ``registry.EXPORT_DEFAULTS``: ``image_condition`` (str or list; items lacking one are skipped for it and counted),
         ``min_area`` [px], ``radius_angstrom`` / ``radius_px``, ``heatmap_sigma_angstrom`` /
         ``heatmap_sigma_px``, ``seed``.
 
@@ -132,7 +134,7 @@ def export_dataset(dataset_dir, augment=None, splits=None, reader=None, workers=
     dict  ``root``, ``augmented_root``, ``n_items``, ``n_images``, ``n_augmented``,
     ``n_skipped_missing_condition``, ``splits``.
     """
-    opts = _check(options)
+    opts = _check(dict(options, exports=exports))
     aug = registry.augment_options(augment)
     split_opts = registry.split_options(splits)
     seed = int(opts["seed"])
@@ -211,15 +213,17 @@ def export_dataset(dataset_dir, augment=None, splits=None, reader=None, workers=
             "splits": sorted(set(split_of))}
 
 
-def export_item(item, categories=None, split="all", augment=None, **options):
+def export_item(item, exports=registry.EXPORT_DEFAULTS["exports"], augment=None, *, categories=None, split="all",
+                **options):
     """Export one item in memory (nothing is written).
 
     Parameters
     ----------
     item : Item (``synthstem.io.hdf5.Item``) or an object / dict with the same fields.
+    exports : sequence of str  As for :func:`export_dataset`.
+    augment : None or dict  As for :func:`export_dataset`.
     categories : list of dict, optional  COCO categories (default: from this item's columns).
     split : str  Split name used in the file paths.
-    augment : None or dict  As for :func:`export_dataset`.
     **options : as for :func:`export_dataset` (``seed`` seeds the augmentation).
 
     Returns
@@ -228,7 +232,7 @@ def export_item(item, categories=None, split="all", augment=None, **options):
     bytes} and ``documents`` {format: {split: document}}; with ``augment``, ``augmented``:
     ``variants`` [(params, record)], ``files``, ``documents``.
     """
-    opts = _check(options)
+    opts = _check(dict(options, exports=exports))
     aug = registry.augment_options(augment)
     records = item_records(item, opts["image_condition"], **{k: opts[k] for k in _RADIUS_KEYS})
     if categories is None:
