@@ -213,7 +213,7 @@ def export_dataset(dataset_dir, exports=registry.EXPORT_DEFAULTS["exports"], aug
             "splits": sorted(set(split_of))}
 
 
-def export_item(item, exports=registry.EXPORT_DEFAULTS["exports"], augment=None, *, categories=None, split="all",
+def export_item(item, exports=registry.EXPORT_DEFAULTS["exports"], *, augment=None, categories=None, split="all",
                 **options):
     """Export one item in memory (nothing is written).
 
