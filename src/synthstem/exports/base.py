@@ -8,8 +8,9 @@ A format is a class ``Format`` (see :mod:`synthstem.exports.registry`) with four
 ``add(record) -> entry``
     One exported image (:class:`synthstem.exports.records.Annotated`, its split in
     ``record.split``): write its per-image files now and return what the split-wide
-    document needs (picklable), or None. With several workers, ``add`` runs in the worker
-    processes on their own instances.
+    document needs (picklable), or None. ``add`` runs on instances made (and begun) per
+    item, in worker processes when there are several, so ``begin`` must stay cheap and
+    write nothing; a format writing one shared file writes it in ``gather`` / ``finish``.
 ``gather(entries)``
     In the main process, in item order: the ``(split, entry)`` pairs ``add`` returned for
     one item's images.
