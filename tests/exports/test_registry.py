@@ -45,3 +45,14 @@ def test_every_format_loads_and_the_docs_table_lists_the_registry():
     assert rows == [(n, registry.FORMATS[n].rsplit(".", 1)[1]) for n in registry.NAMES]
     options = set(re.findall(r"^\| `(\w+)`(?: / `(\w+)`)?", docs, flags=re.M))
     assert set(registry.EXPORT_DEFAULTS) <= {o for row in options for o in row}
+
+
+def test_reading_the_registry_imports_no_format():
+    # the run config reads the registry: it must not pull in scipy, pycocotools or numba
+    import subprocess
+    import sys
+
+    code = ("import sys, synthstem.exports.registry; "
+            "print(sorted(m for m in ('scipy', 'pycocotools', 'numba', 'synthstem.exports.dataset') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

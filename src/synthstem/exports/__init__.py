@@ -12,7 +12,16 @@
 - ``pool``: items over processes, and the finished folder swapped into place.
 """
 
-from . import registry  # noqa: F401
-from .dataset import export_dataset, export_item  # noqa: F401
+from importlib import import_module
+
+from . import registry  # noqa: F401  (light: the run config reads it)
 
 __all__ = ["registry", "export_dataset", "export_item"]
+
+
+def __getattr__(name):
+    # export_dataset / export_item import on first use (scipy, pycocotools), so reading
+    # the registry stays cheap
+    if name in ("export_dataset", "export_item"):
+        return getattr(import_module(".dataset", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
