@@ -49,10 +49,15 @@ def test_every_format_loads_and_the_docs_table_lists_the_registry():
 
 def test_reading_the_registry_imports_no_format():
     # the run config reads the registry: it must not pull in scipy, pycocotools or numba
+    import os
     import subprocess
     import sys
+    from pathlib import Path
 
+    import synthstem
+
+    env = dict(os.environ, PYTHONPATH=str(Path(synthstem.__file__).parents[1]))
     code = ("import sys, synthstem.exports.registry; "
             "print(sorted(m for m in ('scipy', 'pycocotools', 'numba', 'synthstem.exports.dataset') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "[]"
