@@ -6,13 +6,15 @@ imported only when needed, so ``synthstem --help`` stays fast.
 
 One error boundary (:func:`main`): an expected failure is printed as one line
 ``synthstem COMMAND: error: WHAT: WHY`` (a config with several problems: one line each)
-and gives exit code 2 for usage and config errors (``ValueError``, ``KeyError``, a missing
-input: ``FileNotFoundError``) or 1 for a failure while running (any other ``OSError``:
-permissions, read-only or full disk, I/O errors). ``--debug`` (anywhere on the command
+and gives exit code 2 for usage and config errors (``ValueError``, ``KeyError``; a missing
+input or a file where a folder is needed: ``FileNotFoundError``, ``FileExistsError``,
+``NotADirectoryError``, ``IsADirectoryError``) or 1 for a failure while running (any other
+``OSError``: permissions, read-only or full disk, I/O errors). ``--debug`` (anywhere on the command
 line) shows the traceback instead.
 """
 
 import argparse
+import os
 import sys
 from importlib import import_module
 
@@ -72,6 +74,8 @@ def _validation_lines(err):
 
 def describe(err):
     """The message for an expected failure: what (a path or key) and why, no traceback."""
+    if isinstance(err, FileExistsError) and err.filename is not None and not os.path.isdir(err.filename):
+        return f"{err.filename}: exists and is a file, not a folder"
     if isinstance(err, OSError) and err.filename is not None:
         where = str(err.filename) + (f" -> {err.filename2}" if err.filename2 is not None else "")
         return f"{where}: {err.strerror or type(err).__name__}"
@@ -86,7 +90,8 @@ def describe(err):
 
 def exit_code(err):
     """2 for usage / config errors, 1 for failures while running."""
-    if isinstance(err, (ValueError, KeyError, FileNotFoundError, NotADirectoryError, IsADirectoryError)):
+    if isinstance(err, (ValueError, KeyError, FileNotFoundError, FileExistsError, NotADirectoryError,
+                        IsADirectoryError)):
         return USAGE
     return RUN_FAILED
 
@@ -115,8 +120,6 @@ def main(argv=None):
         return 130
     except BrokenPipeError:
         # output piped into `head` and closed early: not an error of ours
-        import os
-
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return OK

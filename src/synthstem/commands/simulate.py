@@ -12,6 +12,7 @@ DEFAULT_OUT = "synthstem-simulate"
 
 
 def add_arguments(parser):
+    import argparse
     import re
 
     from ..parsing import UVW_HELP, parse_energy, parse_length
@@ -19,8 +20,17 @@ def add_arguments(parser):
     # '-15nm', '-1,1,0' are values, not options (argparse only knows bare negative numbers)
     parser._negative_number_matcher = re.compile(r"^-\.?\d")
 
+    def checked(parse, what):
+        def convert(text):
+            try:
+                return parse(text, what)
+            except ValueError as err:  # argparse shows an ArgumentTypeError's own message
+                raise argparse.ArgumentTypeError(str(err).removeprefix(f"{what}: ")) from None
+        convert.__name__ = what
+        return convert
+
     def length(what):
-        return lambda text: parse_length(text, what)
+        return checked(parse_length, what)
 
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--prototype", help="prototype name, e.g. perovskite or perovskite/BaTiO3")
@@ -44,7 +54,7 @@ def add_arguments(parser):
     parser.add_argument("--no-png", action="store_true", help="HDF5 only")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     m = parser.add_argument_group("microscope (override the config's [microscope])")
-    m.add_argument("--energy", type=lambda t: parse_energy(t, "--energy"), default=None,
+    m.add_argument("--energy", type=checked(parse_energy, "--energy"), default=None,
                    help="acceleration voltage: 200kV, 300keV or a number in eV")
     m.add_argument("--convergence", type=float, default=None, help="probe semi-angle [mrad]")
     m.add_argument("--defocus", type=length("--defocus"), default=None,

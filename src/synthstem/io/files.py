@@ -85,6 +85,25 @@ def write_bytes(path, data):
     return path
 
 
+@contextmanager
+def atomic_hdf5(path):
+    """Yield a new ``h5py.File`` built in memory; on success its bytes go to ``path`` through
+    :func:`write_bytes`.
+
+    HDF5 never writes to the disk itself, so a full disk or an I/O error surfaces as one
+    ``OSError`` naming ``path`` from :func:`write_bytes` (HDF5 hitting ENOSPC in its own
+    writes reports a cascade of errors and can crash the process).
+    """
+    import io
+
+    import h5py
+
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        yield f
+    write_bytes(path, buf.getbuffer())
+
+
 def write_text(path, text):
     return write_bytes(path, text.encode("utf-8"))
 
