@@ -88,6 +88,12 @@ def describe(err):
     return str(err) or type(err).__name__
 
 
+def _printable(text):
+    """``text`` with control characters (bytes quoted from a broken input file) escaped;
+    newlines, which separate the problems of one config, are kept."""
+    return "".join(c if c.isprintable() or c == "\n" else ascii(c)[1:-1] for c in text)
+
+
 def exit_code(err):
     """2 for usage / config errors, 1 for failures while running."""
     if isinstance(err, (ValueError, KeyError, FileNotFoundError, FileExistsError, NotADirectoryError,
@@ -126,12 +132,15 @@ def main(argv=None):
     except (ValueError, KeyError, OSError) as err:
         if debug:
             raise
-        print(f"synthstem {args.command}: error: {describe(err)}", file=sys.stderr)
+        message = describe(err)
+        if isinstance(err, UnicodeDecodeError) and isinstance(getattr(args, "config", None), str):
+            message = f"{args.config}: {message}"  # the decoded text was the config file
+        print(f"synthstem {args.command}: error: {_printable(message)}", file=sys.stderr)
         return exit_code(err)
     except Exception as err:  # a bug: say so in one line, the traceback is one flag away
         if debug:
             raise
-        print(f"synthstem {args.command}: internal error: {type(err).__name__}: {err} "
+        print(f"synthstem {args.command}: internal error: {type(err).__name__}: {_printable(str(err))} "
               f"(rerun with --debug for the traceback and please report it)", file=sys.stderr)
         return RUN_FAILED
 

@@ -82,3 +82,54 @@ def npy_image(path):
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as err:
         raise ValueError(f"{path}: not a .npy array: {err}") from None
+
+
+#: shortest distance between two atoms (or an atom and its periodic image) accepted [Angstrom]
+MIN_DISTANCE = 0.5
+#: longest cell edge accepted [Angstrom]
+MAX_CELL = 1000.0
+#: most atoms a projected cube may hold (a cell too small for its atoms would exhaust memory)
+MAX_CUBE_ATOMS = 2_000_000
+
+
+def crystal(atoms, source, size):
+    """Reject a crystal whose atoms overlap (e.g. a CIF with cell lengths in nm, not Angstrom).
+
+    Raises ``ValueError`` naming ``source`` when two atoms, or an atom and its periodic image,
+    are closer than :data:`MIN_DISTANCE`, or when a cube of edge ``size`` [Angstrom] would
+    hold more than :data:`MAX_CUBE_ATOMS` atoms.
+    """
+    import numpy as np
+    from ase.geometry import get_distances
+
+    cell = atoms.cell
+    if not (np.all(np.isfinite(cell.array)) and np.all(np.isfinite(atoms.positions))):
+        raise ValueError(f"{source}: the cell or the atom positions are not finite numbers "
+                         f"(cell {cell.cellpar().round(4).tolist()})")
+    if not abs(cell.volume) > 1e-6:
+        raise ValueError(f"{source}: the cell has zero volume (cell {cell.cellpar().round(4).tolist()})")
+    longest = float(np.max(cell.lengths()))
+    if longest > MAX_CELL:
+        raise ValueError(f"{source}: a cell edge is {longest:.3g} Angstrom long (> {MAX_CELL:g}): check the cell "
+                         f"(cell {cell.cellpar().round(4).tolist()})")
+    far = float(np.max(np.abs(atoms.get_scaled_positions(wrap=False))))
+    if far > 1e3:
+        raise ValueError(f"{source}: atom positions lie up to {far:.3g} cells outside the cell: check the "
+                         f"fractional coordinates")
+    reduced = cell.minkowski_reduce()[0]
+    shortest = float(np.min(np.linalg.norm(reduced, axis=1)))
+    if shortest < MIN_DISTANCE:
+        raise ValueError(f"{source}: a lattice vector is {shortest:.3g} Angstrom long (< {MIN_DISTANCE}): "
+                         f"are the cell lengths in Angstrom? (cell {cell.cellpar().round(4).tolist()})")
+    if len(atoms) > 1:
+        _, d = get_distances(atoms.positions, cell=cell, pbc=True)
+        d[np.diag_indices_from(d)] = np.inf
+        i, j = np.unravel_index(np.argmin(d), d.shape)
+        if d[i, j] < MIN_DISTANCE:
+            raise ValueError(f"{source}: atoms {i} ({atoms[i].symbol}) and {j} ({atoms[j].symbol}) are "
+                             f"{d[i, j]:.3g} Angstrom apart (< {MIN_DISTANCE}): overlapping sites?")
+    n = len(atoms) / abs(cell.volume) * float(size) ** 3
+    if n > MAX_CUBE_ATOMS:
+        raise ValueError(f"{source}: a {size:g} Angstrom cube would hold ~{n:.3g} atoms "
+                         f"(> {MAX_CUBE_ATOMS}); check the cell")
+    return atoms

@@ -10,7 +10,8 @@ def add_arguments(parser):
     parser.add_argument("--seed", type=int, default=None,
                         help="run seed (default: the item's own, so images equal the pipeline's)")
     parser.add_argument("--png", action="store_true", help="also write PNG previews")
-    parser.add_argument("--out", default=None, help="folder for .npy outputs, created if needed (default: next to input)")
+    parser.add_argument("--out", default=None,
+                        help="folder for .npy outputs, created if needed (default: next to input)")
 
 
 def noise_item(item, conditions, seed=None):

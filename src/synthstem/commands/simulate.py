@@ -127,6 +127,16 @@ def run(args):
         _checks.input_file(args.cif, "CIF file")
     config = config_of(args)
     _checks.output_folder(args.out)
+    from ..structures.readers import load_structure
+
+    from ..physics.parametrization import check_elements
+
+    source = args.cif or args.prototype
+    atoms = _checks.crystal(load_structure(source)[0], source, config.simulation.size)
+    try:
+        check_elements(atoms.get_chemical_symbols())
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
     (task,) = plan(config, args.out)
     if "error" in task.structure:
         raise ValueError(task.structure["error"])
@@ -152,19 +162,19 @@ def run(args):
             bar.update(len(steps) - bar.n)
             bar.close()
     if not result["ok"]:
-        raise _error_of(result["error"], task)
+        raise _error_of(result["error"], f"{source} ({task.name})")
     out = Path(args.out)
     for rel in result["files"]:
         print(out / rel)
     return 0
 
 
-def _error_of(text, task):
+def _error_of(text, what):
     """The item's error (a 'Type: message' string from the worker) as an exception to report."""
     kind, _, message = text.partition(": ")
     if kind in ("ValueError", "KeyError", "FileNotFoundError"):
-        return ValueError(f"{task.name}: {message}")
-    return OSError(f"{task.name}: {text}")
+        return ValueError(f"{what}: {message}")
+    return OSError(f"{what}: {text}")
 
 
 def _build_with_progress(task):

@@ -71,7 +71,8 @@ def render_tile(cell, pixels, label=""):
         z = int(heaviest[k])
         radius = max(1.0, (0.18 + 0.035 * z ** 0.6) * scale)
         x, y = cols.xy[k] + 0.5  # pixel-centre convention -> PIL's continuous coordinates
-        colour = tuple(int(255 * c) for c in jmol_colors[z])
+        rgb = jmol_colors[z] if z < len(jmol_colors) else (0.6, 0.6, 0.6)  # Jmol stops at Z = 109
+        colour = tuple(int(255 * c) for c in rgb)
         draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=colour)
     if label:
         draw.rectangle([0, 0, pixels, 12], fill=(0, 0, 0))
@@ -91,24 +92,31 @@ def _png_bytes(image):
 
 def _preview(args):
     from ..io.files import write_bytes
-    from ._checks import output_file
+    from ._checks import crystal, output_file
     from ..structures.orient import orient
     from ..structures.readers import load_structure
     from ..structures.zone_axes import zone_axes
 
     if args.pixels < 16:
         raise ValueError(f"--pixels must be at least 16, got {args.pixels}")
+    if not 0 < args.size <= 500:
+        raise ValueError(f"--size must be in (0, 500] Angstrom, got {args.size}")
     if args.zone_axes is not None and args.zone_axes < 1:
         raise ValueError(f"--zone-axes must be a positive integer, got {args.zone_axes}")
     fixed = [parse_uvw(t, "--uvw") for t in (args.uvw or ["0,0,1"])]
     output_file(args.out)
     loaded = [load_structure(source) for source in args.sources]  # every input read before writing
+    for source, (atoms, _, _) in zip(args.sources, loaded):
+        crystal(atoms, source, args.size)
     rows = []
     for source, (atoms, source_id, _) in zip(args.sources, loaded):
         axes = zone_axes(atoms)[: args.zone_axes] if args.zone_axes else fixed
         tiles = []
         for uvw in axes:
-            cell = orient(atoms, uvw, size=args.size, source=source_id)
+            try:
+                cell = orient(atoms, uvw, size=args.size, source=source_id)
+            except ValueError as err:
+                raise ValueError(f"{source} [{' '.join(map(str, uvw))}]: {err}") from None
             name = os.path.basename(source) if os.path.exists(source) else source
             label = f"{name} [{' '.join(str(i) for i in uvw)}] {cell.formula}"
             tiles.append(render_tile(cell, args.pixels, label))
