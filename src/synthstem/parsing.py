@@ -10,7 +10,7 @@ syntax, ``U,V,W`` (``1,-1,0``), and tolerant parsing of the other usual spelling
 import math
 import re
 
-__all__ = ["LENGTH_UNITS", "parse_length", "parse_energy", "parse_uvw", "UVW_HELP"]
+__all__ = ["LENGTH_UNITS", "parse_length", "parse_energy", "parse_uvw", "UVW_HELP", "allow_negative_values"]
 
 #: length units -> Angstrom
 LENGTH_UNITS = {
@@ -94,3 +94,13 @@ def _check_uvw(values, raw, what):
     if not any(values):
         raise ValueError(f"{what}: [0, 0, 0] is not a direction, got {raw!r}")
     return values
+
+
+def allow_negative_values(parser):
+    """Let an argparse parser take ``-15nm`` or ``-1,1,0`` as option values.
+
+    argparse treats a word starting with '-' as an option unless it is a plain negative
+    number; no synthstem option starts with a digit, so a '-' followed by a digit is a value.
+    """
+    parser._negative_number_matcher = re.compile(r"^-\.?\d")
+    return parser

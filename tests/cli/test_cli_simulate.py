@@ -106,3 +106,18 @@ def test_noise_on_an_image_with_nan_names_the_count(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "bad.npy: image contains 3 NaN or infinite values" in err and err.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.npy"]
+
+
+def test_negative_values_on_the_command_line(tmp_path, capsys):
+    # argparse would read '-1,1,0' and '-15nm' as options; both commands take them as values
+    out = tmp_path / "neg"
+    assert main([*FAST, "--uvw", "-1,1,0", "--defocus", "-15nm", "--cs", "-.5um", "--out", str(out),
+                  "--no-progress"]) == 0
+    item = read_item(out / "000001.110100.h5")
+    assert item.attrs["uvw_direction"] == "(-1.0, 1.0, 0.0)"
+    m = item.params["settings"]["microscope"]
+    assert m["defocus"] == pytest.approx(-150.0) and m["Cs"] == pytest.approx(-5000.0)
+    png = tmp_path / "s.png"
+    assert main(["structure", "preview", "fcc/Cu", "--uvw", "-1,1,0", "--uvw", "[1-10]", "--pixels", "32",
+                 "--out", str(png)]) == 0
+    assert "(1 x 2 tiles)" in capsys.readouterr().out and png.is_file()

@@ -13,12 +13,10 @@ DEFAULT_OUT = "synthstem-simulate"
 
 def add_arguments(parser):
     import argparse
-    import re
 
-    from ..parsing import UVW_HELP, parse_energy, parse_length
+    from ..parsing import UVW_HELP, allow_negative_values, parse_energy, parse_length
 
-    # '-15nm', '-1,1,0' are values, not options (argparse only knows bare negative numbers)
-    parser._negative_number_matcher = re.compile(r"^-\.?\d")
+    allow_negative_values(parser)  # '--defocus -15nm', '--uvw -1,1,0'
 
     def checked(parse, what):
         def convert(text):

@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from ..parsing import UVW_HELP, parse_uvw
+from ..parsing import UVW_HELP, allow_negative_values, parse_uvw
 
 help = "list structure prototypes, preview projected atom columns as a PNG contact sheet"
 
@@ -22,6 +22,7 @@ def add_arguments(parser):
     p = sub.add_parser("list", help="prototype names with crystal system and space group")
     p.add_argument("--decorations", action="store_true", help="also list each prototype's named decorations")
     p = sub.add_parser("preview", help="PNG contact sheet of projected columns")
+    allow_negative_values(p)  # '--uvw -1,1,0'
     p.add_argument("sources", nargs="+", metavar="NAME_OR_FILE",
                    help="prototype name ('perovskite', 'perovskite/BaTiO3') or structure file (CIF, ...)")
     p.add_argument("--uvw", action="append", default=None, metavar="U,V,W",
