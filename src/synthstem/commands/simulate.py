@@ -118,17 +118,16 @@ def run(args):
     import sys
     from pathlib import Path
 
+    from ..physics.parametrization import check_elements
     from ..pipeline import plan, process_task
+    from ..structures.readers import load_structure
     from . import _checks
 
+    # every check before anything is written
     if args.cif:
         _checks.input_file(args.cif, "CIF file")
     config = config_of(args)
     _checks.output_folder(args.out)
-    from ..structures.readers import load_structure
-
-    from ..physics.parametrization import check_elements
-
     source = args.cif or args.prototype
     atoms = _checks.crystal(load_structure(source)[0], source, config.simulation.size)
     try:
@@ -137,7 +136,7 @@ def run(args):
         raise ValueError(f"{source}: {err}") from None
     (task,) = plan(config, args.out)
     if "error" in task.structure:
-        raise ValueError(task.structure["error"])
+        raise _error_of(task.structure["error"], source)
     task.subset = ""
     sim = task.settings["simulation"]
     steps = ["building (structure, simulation, labels, noise)", "writing"]
