@@ -284,3 +284,23 @@ def test_full_disk_then_resume(place):
     assert ".tmp" not in first, first
     assert second.strip().splitlines()[-1] == "rc 0" and "rc 0" in second.strip().splitlines()[-3], second
     assert "valid; 3 items" in second
+
+
+def test_dataset_files_follow_the_umask(place, capsys):
+    """Every file a run makes (items, PNGs, manifest, key, exports, preview) and every folder,
+    written by pool workers as well as the main process, gets the umask's permissions."""
+    cfg = place / "c.toml"
+    cfg.write_text(SMALL.replace('conditions = ["raw", "clean"]', 'conditions = ["raw", "clean"]\nexports = ["coco"]'))
+    mask = 0o027  # not the usual 022, so that a default could not pass by chance
+    old = os.umask(mask)
+    try:
+        assert main(["run", str(cfg), "--out", str(place / "data"), "--workers", "2", "--no-progress"]) == 0
+    finally:
+        os.umask(old)
+    paths = list((place / "data").rglob("*"))
+    modes = {p.relative_to(place).as_posix(): oct(p.stat().st_mode & 0o777) for p in paths}
+    files_ = [p for p in paths if p.is_file()]
+    assert len(files_) >= 12 and any(p.suffix == ".h5" for p in files_)
+    assert any("annotations" in p.parts for p in files_)
+    assert all(p.stat().st_mode & 0o777 == 0o666 & ~mask for p in files_), modes
+    assert all(p.stat().st_mode & 0o777 == 0o777 & ~mask for p in paths if p.is_dir()), modes
