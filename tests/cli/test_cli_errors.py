@@ -181,9 +181,19 @@ def test_folder_without_write_permission(place, capsys):
 
 
 def _namespace_works():
+    """`unshare -rm` may mount a read-only bind mount and a tmpfs here (user namespaces allowed)."""
     if not shutil.which("unshare"):
         return False
-    return subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode == 0
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        script = (f"mount --bind {tmp} {tmp} && mount -o remount,bind,ro {tmp} && "
+                  f"mount -t tmpfs -o size=64k tmpfs {tmp}")
+        try:
+            return subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True,
+                                  timeout=30).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            return False
 
 
 needs_namespace = pytest.mark.skipif(not _namespace_works(), reason="needs `unshare -rm` (user+mount namespace)")
