@@ -10,7 +10,8 @@ def add_arguments(parser):
     parser.add_argument("--seed", type=int, default=None,
                         help="run seed (default: the item's own, so images equal the pipeline's)")
     parser.add_argument("--png", action="store_true", help="also write PNG previews")
-    parser.add_argument("--out", default=None, help="folder for .npy outputs (default: next to input)")
+    parser.add_argument("--out", default=None,
+                        help="folder for .npy outputs, created if needed (default: next to input)")
 
 
 def noise_item(item, conditions, seed=None):
@@ -52,44 +53,89 @@ def noise_item(item, conditions, seed=None):
     return item
 
 
+def _inputs(paths):
+    """Expand folders into their items; check every input before anything is written."""
+    from pathlib import Path
+
+    from . import _checks
+
+    files = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(x for x in p.rglob("*.h5") if "annotations" not in x.parts and "augmented" not in x.parts)
+        else:
+            _checks.input_file(p, "file or folder")
+            if p.suffix not in (".h5", ".npy"):
+                raise ValueError(f"{p}: expected an .h5 item, a folder of items or a .npy image")
+            files.append(p)
+    if not files:
+        raise FileNotFoundError(f"no .h5 items in {', '.join(map(str, paths))}")
+    return files
+
+
+def _check_npy_conditions(conditions):
+    from ..config import ALL_CONDITIONS
+    from ..noise.conditions import CONDITIONS
+
+    for name in conditions:
+        if name not in ALL_CONDITIONS:
+            raise ValueError(f"unknown condition {name!r}; known: {list(ALL_CONDITIONS)}")
+        if CONDITIONS[name].defect_level:
+            raise ValueError(f"condition {name!r} needs a defect simulation; use 'synthstem run'")
+
+
+def _npy_bytes(array):
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
+
+
 def run(args):
     from pathlib import Path
 
     import numpy as np
 
     from ..config import ALL_CONDITIONS
-    from ..io.hdf5 import read_item, write_item
+    from ..io.files import write_bytes
+    from ..io.hdf5 import write_item
     from ..io.png import write_png
     from ..noise.conditions import CONDITIONS
+    from . import _checks
 
-    files = []
-    for p in map(Path, args.paths):
-        if p.is_dir():
-            files += sorted(x for x in p.rglob("*.h5") if "annotations" not in x.parts and "augmented" not in x.parts)
-        elif p.is_file():
-            files.append(p)
-        else:
-            raise FileNotFoundError(f"no such file or folder: {p}")
+    files = _inputs(args.paths)
+    npys = [f for f in files if f.suffix == ".npy"]
+    if npys:
+        _check_npy_conditions(args.conditions)
+        if args.out:
+            _checks.output_folder(args.out)
+    for folder in {Path(args.out) if args.out and f.suffix == ".npy" else f.parent for f in files}:
+        _checks.output_folder(folder)  # items are rewritten in place, images written next to them
     for f in files:
         if f.suffix == ".npy":
-            raw = np.load(f)
+            raw = _checks.npy_image(f)
             out = Path(args.out) if args.out else f.parent
             for name in args.conditions:
-                if name not in ALL_CONDITIONS:
-                    raise ValueError(f"unknown condition {name!r}; known: {list(ALL_CONDITIONS)}")
                 cond = CONDITIONS[name]
                 k = ALL_CONDITIONS.index(name)
-                if cond.defect_level:
-                    raise ValueError(f"condition {name!r} needs a defect simulation")
                 rng = np.random.default_rng(np.random.SeedSequence([args.seed or 0, k]))
-                img = np.asarray(cond.apply(raw, rng=rng), np.float32)
-                target = out / f"{f.stem}-{cond.dataset_name}.npy"
-                np.save(target, img)
+                try:
+                    img = np.asarray(cond.apply(raw, rng=rng), np.float32)
+                except ValueError as err:
+                    raise ValueError(f"{f}: {err}") from None
+                target = write_bytes(out / f"{f.stem}-{cond.dataset_name}.npy", _npy_bytes(img))
                 print(target)
                 if args.png:
                     print(write_png(target.with_suffix(".png"), img))
             continue
-        item = noise_item(read_item(f), args.conditions, seed=args.seed)
+        item = _checks.hdf5_item(f)
+        try:
+            item = noise_item(item, args.conditions, seed=args.seed)
+        except ValueError as err:
+            raise ValueError(f"{f}: {err}") from None
         write_item(f, item)
         print(f)
         if args.png:

@@ -18,8 +18,10 @@ def add_arguments(parser):
 
 def _items(dataset, n):
     dataset = Path(dataset)
-    if dataset.is_file():
-        return [dataset]
+    if not dataset.is_dir():
+        from ._checks import input_file
+
+        return [input_file(dataset, "dataset folder or .h5 item")]
     skip = {"annotations", "augmented"}
     paths = sorted(p for p in dataset.rglob("*.h5") if not set(p.relative_to(dataset).parts[:-1]) & skip)
     if not paths:
@@ -70,17 +72,20 @@ def contact_sheet(dataset, out=None, n=12, image="stem00-clean", tile=256):
     from PIL import Image
 
     from ..io.files import write_bytes
-    from ..io.hdf5 import read_item
+    from ._checks import hdf5_item, output_file
 
     if n < 1:
         raise ValueError(f"items must be >= 1, got {n}")
+    if tile < 16:
+        raise ValueError(f"tile must be >= 16 pixels, got {tile}")
     paths = _items(dataset, n)
+    out = Path(out) if out else (Path(dataset) if Path(dataset).is_dir() else Path(dataset).parent) / "preview.png"
+    output_file(out)
     cols = int(np.ceil(np.sqrt(len(paths))))
     rows = int(np.ceil(len(paths) / cols))
     sheet = Image.new("RGB", (cols * tile, rows * tile), (40, 40, 40))
     for k, p in enumerate(paths):
-        sheet.paste(_tile(read_item(p), image, tile), ((k % cols) * tile, (k // cols) * tile))
-    out = Path(out) if out else (Path(dataset) if Path(dataset).is_dir() else Path(dataset).parent) / "preview.png"
+        sheet.paste(_tile(hdf5_item(p), image, tile), ((k % cols) * tile, (k // cols) * tile))
     import io
 
     buf = io.BytesIO()

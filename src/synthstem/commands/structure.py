@@ -9,9 +9,10 @@ Examples::
 """
 
 import os
-import tempfile
 
 import numpy as np
+
+from ..parsing import UVW_HELP, allow_negative_values, parse_uvw
 
 help = "list structure prototypes, preview projected atom columns as a PNG contact sheet"
 
@@ -21,27 +22,16 @@ def add_arguments(parser):
     p = sub.add_parser("list", help="prototype names with crystal system and space group")
     p.add_argument("--decorations", action="store_true", help="also list each prototype's named decorations")
     p = sub.add_parser("preview", help="PNG contact sheet of projected columns")
+    allow_negative_values(p)  # '--uvw -1,1,0'
     p.add_argument("sources", nargs="+", metavar="NAME_OR_FILE",
                    help="prototype name ('perovskite', 'perovskite/BaTiO3') or structure file (CIF, ...)")
     p.add_argument("--uvw", action="append", default=None, metavar="U,V,W",
-                   help="zone axis, e.g. 0,0,1 or 1,-1,0 (repeatable; default 0,0,1)")
+                   help=UVW_HELP + " (repeatable; default 0,0,1)")
     p.add_argument("--zone-axes", type=int, default=None, metavar="N",
                    help="use the first N symmetry-distinct zone axes of each structure instead of --uvw")
     p.add_argument("--size", type=float, default=25.0, help="cube edge [Angstrom] (default 25)")
     p.add_argument("--pixels", type=int, default=256, help="tile edge [pixels] (default 256)")
     p.add_argument("--out", default="preview.png", help="output PNG path (default preview.png)")
-
-
-def parse_uvw(text):
-    """Parse '1,-1,0' (or '1 -1 0') into a tuple of three ints."""
-    parts = text.replace(",", " ").split()
-    try:
-        values = tuple(int(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"--uvw must be three integers like 1,-1,0, got {text!r}") from None
-    if len(values) != 3:
-        raise ValueError(f"--uvw must be three integers like 1,-1,0, got {text!r}")
-    return values
 
 
 def _list(args):
@@ -82,7 +72,8 @@ def render_tile(cell, pixels, label=""):
         z = int(heaviest[k])
         radius = max(1.0, (0.18 + 0.035 * z ** 0.6) * scale)
         x, y = cols.xy[k] + 0.5  # pixel-centre convention -> PIL's continuous coordinates
-        colour = tuple(int(255 * c) for c in jmol_colors[z])
+        rgb = jmol_colors[z] if z < len(jmol_colors) else (0.6, 0.6, 0.6)  # Jmol stops at Z = 109
+        colour = tuple(int(255 * c) for c in rgb)
         draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=colour)
     if label:
         draw.rectangle([0, 0, pixels, 12], fill=(0, 0, 0))
@@ -90,39 +81,43 @@ def render_tile(cell, pixels, label=""):
     return np.asarray(image)
 
 
-def _write_png(path, image):
-    import imageio.v3 as iio
+def _png_bytes(image):
+    import io
 
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=folder)
-    os.close(fd)
-    try:
-        iio.imwrite(tmp, image, extension=".png")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(image, mode="RGB").save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def _preview(args):
+    from ..io.files import write_bytes
+    from ._checks import crystal, output_file
     from ..structures.orient import orient
     from ..structures.readers import load_structure
     from ..structures.zone_axes import zone_axes
 
     if args.pixels < 16:
         raise ValueError(f"--pixels must be at least 16, got {args.pixels}")
+    if not 0 < args.size <= 500:
+        raise ValueError(f"--size must be in (0, 500] Angstrom, got {args.size}")
     if args.zone_axes is not None and args.zone_axes < 1:
         raise ValueError(f"--zone-axes must be a positive integer, got {args.zone_axes}")
-    fixed = [parse_uvw(t) for t in (args.uvw or ["0,0,1"])]
+    fixed = [parse_uvw(t, "--uvw") for t in (args.uvw or ["0,0,1"])]
+    output_file(args.out)
+    loaded = [load_structure(source) for source in args.sources]  # every input read before writing
+    for source, (atoms, _, _) in zip(args.sources, loaded):
+        crystal(atoms, source, args.size)
     rows = []
-    for source in args.sources:
-        atoms, source_id, _ = load_structure(source)
+    for source, (atoms, source_id, _) in zip(args.sources, loaded):
         axes = zone_axes(atoms)[: args.zone_axes] if args.zone_axes else fixed
         tiles = []
         for uvw in axes:
-            cell = orient(atoms, uvw, size=args.size, source=source_id)
+            try:
+                cell = orient(atoms, uvw, size=args.size, source=source_id)
+            except ValueError as err:
+                raise ValueError(f"{source} [{' '.join(map(str, uvw))}]: {err}") from None
             name = os.path.basename(source) if os.path.exists(source) else source
             label = f"{name} [{' '.join(str(i) for i in uvw)}] {cell.formula}"
             tiles.append(render_tile(cell, args.pixels, label))
@@ -134,7 +129,7 @@ def _preview(args):
         for j, tile in enumerate(tiles):
             y0, x0 = i * (args.pixels + gap), j * (args.pixels + gap)
             sheet[y0:y0 + args.pixels, x0:x0 + args.pixels] = tile
-    _write_png(args.out, sheet)
+    write_bytes(args.out, _png_bytes(sheet))
     print(f"wrote {args.out} ({len(rows)} x {n_cols} tiles)")
     return 0
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from .files import atomic_path
+from .files import atomic_hdf5
 
 ROOT_ATTRS = ("angstrom_xy", "chemical_formula", "hkl_plane", "icsd_collcode", "uvw_direction")
 _ASCII = h5py.string_dtype("ascii")
@@ -213,7 +213,7 @@ def write_item(path, item):
     """
     path = Path(path)
     _check_item(item)
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with atomic_hdf5(path) as f:  # built in memory: HDF5 never meets a full disk
         for key in ROOT_ATTRS:
             f.attrs.create(key, str(item.attrs[key]), dtype=_ASCII)
         if item.version is not None:

@@ -230,8 +230,12 @@ class Condition:
         """
         if self.is_raw:
             img = np.array(image, dtype=np.float64)
-            if img.ndim != 2 or not np.all(np.isfinite(img)):
-                raise ValueError(f"image must be a finite 2-D array, got shape {img.shape}")
+            if img.ndim != 2:
+                raise ValueError(f"image must be a 2-D array (rows, cols), got shape {img.shape}")
+            if not np.all(np.isfinite(img)):
+                n_nan, n_inf = int(np.count_nonzero(np.isnan(img))), int(np.count_nonzero(np.isinf(img)))
+                raise ValueError(f"image contains {n_nan} NaN and {n_inf} infinite values "
+                                 f"(of {img.size} pixels)")
             return img
         counts = self.counts_per_pixel(pixel_size)
         img = prepare_image(image, self.blur, self.background)
