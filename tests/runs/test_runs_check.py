@@ -93,3 +93,20 @@ def test_estimate_times_one_item_and_scales_it(tmp_path, capsys):
     assert not (tmp_path / "data").exists()
     assert main(["config", "check", _write(tmp_path, CONFIG), "--estimate", "--workers", "1"]) == 0
     assert "estimated time:" in capsys.readouterr().out
+
+
+def test_tasks_are_plain_data(tmp_path):
+    """A task survives JSON: a plan can be stored, printed and sent to any worker."""
+    import json
+
+    from synthstem.runs.task import Task
+
+    tasks = plan(load_config(_write(tmp_path, CONFIG)), tmp_path / "data")
+    for t in tasks:
+        back = Task.from_dict(json.loads(json.dumps(t.to_dict())))
+        assert back == t
+    t = tasks[0]
+    assert t.physics["simulation"]["phonons"] == 2 and t.physics["microscope"]["energy"] == 200e3
+    assert list(t.conditions) == ["raw", "clean", "dfct1"] and t.conditions["dfct1"]["defect_level"] == 1
+    assert t.dataset_names() == {"raw": "raw", "clean": "stem00-clean", "dfct1": "stem00-dfct1"}
+    assert [x.index for x in tasks] == [0, 1, 2] and t.seed == 2
