@@ -202,7 +202,7 @@ class OutputSection(Model):
         "all", description="conditions of every item (general datasets); 'all' = the 16")
     png: bool = Field(True, description="write <name>-<condition>.png previews")
     exports: list[Literal[registry.NAMES]] = Field(
-        list(_EXP["exports"]), description="post-processing exports (synthstem.labels.export)")
+        list(_EXP["exports"]), description="post-processing exports (synthstem.exports.registry)")
     export_conditions: list[str] = Field(
         list(_EXP["image_condition"]), description="images exported per item: dataset or condition names ('raw', 'stem00-clean', 'dfct1', ...)")
     min_area: int = Field(_EXP["min_area"], ge=0, description="exports: minimum column instance area [px]")
