@@ -130,14 +130,15 @@ def test_killed_run_leaves_no_worker_and_writes_nothing_after(cfg, tmp_path, sig
         assert (out / "items" / name).read_bytes() == (ref / "items" / name).read_bytes(), name
 
 
-def test_ctrl_c_finishes_items_in_flight_then_resume(cfg, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ctrl_c_finishes_items_in_flight_then_resume(cfg, tmp_path, workers):
     out = tmp_path / "data"
-    cmd, proc = _start(cfg, out)
+    cmd, proc = _start(cfg, out, workers)
     _wait_for(lambda: len(_items(out)) >= 1, proc)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
-    assert "finishing the" in stderr and "in flight" in stderr and "run the same command" in stderr
+    assert f"finishing the {workers} item(s) in flight" in stderr and "run the same command" in stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert not manifest["complete"] and set(manifest["items"]) == {f"items/{n}" for n in _items(out)}
     assert len(_items(out)) < N_ITEMS
