@@ -14,18 +14,28 @@ def add_arguments(parser):
                         help="folder for .npy outputs, created if needed (default: next to input)")
 
 
+def condition_table(user=None):
+    """{name: Condition}: the named conditions plus an item's recorded user conditions."""
+    from ..noise.conditions import CONDITIONS, condition_from_dict
+
+    table = dict(CONDITIONS)
+    for name, d in (user or {}).items():
+        table[name] = condition_from_dict(name, {k: v for k, v in d.items() if k != "name"})
+    return table
+
+
 def noise_item(item, conditions, seed=None):
     """Add the images of ``conditions`` to ``item`` (in place) with the pipeline's streams.
 
-    The streams are ``synthstem.pipeline.noise_seed_sequence(run_seed, item_index, name)``
+    The streams are ``synthstem.noise.conditions.noise_seed_sequence(run_seed, item_index, name)``
     and the pixel size ``angstrom_xy / width``, exactly as in
-    ``synthstem.pipeline.build_item``; so re-noising an item reproduces its images. User
+    ``synthstem.runs.build.build_item``; so re-noising an item reproduces its images. User
     conditions recorded in the item's settings can be used by name. Each image's condition
     and draws are recorded in ``item.noise``.
     """
     import numpy as np
 
-    from ..pipeline import condition_table, noise_seed_sequence
+    from ..noise.conditions import noise_seed_sequence
 
     info = item.seed if isinstance(item.seed, dict) else {}
     run_seed = info.get("run_seed", 0) if seed is None else seed
@@ -74,12 +84,11 @@ def _inputs(paths):
 
 
 def _check_npy_conditions(conditions):
-    from ..config import ALL_CONDITIONS
-    from ..noise.conditions import CONDITIONS
+    from ..noise.conditions import CONDITIONS, REFERENCE_CONDITIONS
 
     for name in conditions:
-        if name not in ALL_CONDITIONS:
-            raise ValueError(f"unknown condition {name!r}; known: {list(ALL_CONDITIONS)}")
+        if name not in REFERENCE_CONDITIONS:
+            raise ValueError(f"unknown condition {name!r}; known: {list(REFERENCE_CONDITIONS)}")
         if CONDITIONS[name].defect_level:
             raise ValueError(f"condition {name!r} needs a defect simulation; use 'synthstem run'")
 
@@ -99,11 +108,10 @@ def run(args):
 
     import numpy as np
 
-    from ..config import ALL_CONDITIONS
     from ..io.files import write_bytes
     from ..io.hdf5 import write_item
     from ..io.png import write_png
-    from ..noise.conditions import CONDITIONS
+    from ..noise.conditions import CONDITIONS, SEED_CHILDREN
     from . import _checks
 
     files = _inputs(args.paths)
@@ -120,7 +128,7 @@ def run(args):
             out = Path(args.out) if args.out else f.parent
             for name in args.conditions:
                 cond = CONDITIONS[name]
-                k = ALL_CONDITIONS.index(name)
+                k = SEED_CHILDREN[name]
                 rng = np.random.default_rng(np.random.SeedSequence([args.seed or 0, k]))
                 try:
                     img = np.asarray(cond.apply(raw, rng=rng), np.float32)
@@ -139,8 +147,6 @@ def run(args):
         write_item(f, item)
         print(f)
         if args.png:
-            from ..pipeline import condition_table
-
             table = condition_table(((item.params or {}).get("settings") or {}).get("conditions"))
             for name in args.conditions:
                 key = table[name].dataset_name

@@ -83,7 +83,7 @@ def config_of(args):
     """The validated one-item config of the command line (nothing written)."""
     from pathlib import Path
 
-    from ..config import config_from_dict, load_config
+    from ..runs.config import config_from_dict, load_config
     from ..parsing import parse_uvw
 
     base = load_config(args.config).to_dict()
@@ -119,7 +119,8 @@ def run(args):
     from pathlib import Path
 
     from ..physics.parametrization import check_elements
-    from ..pipeline import plan, process_task
+    from ..runs.plan import plan
+    from ..runs.write import process_task
     from ..structures.readers import load_structure
     from . import _checks
 
@@ -135,14 +136,12 @@ def run(args):
     except ValueError as err:
         raise ValueError(f"{source}: {err}") from None
     (task,) = plan(config, args.out)
-    if "error" in task.structure:
-        raise _error_of(task.structure["error"], source)
     task.subset = ""
-    sim = task.settings["simulation"]
+    sim = task.physics["simulation"]
     steps = ["building (structure, simulation, labels, noise)", "writing"]
-    bar = None
+    bar, builder = None, None
     if not args.no_progress:
-        task.builder = f"{__name__}:_build_with_progress"
+        builder = f"{__name__}:_build_with_progress"
         from tqdm import tqdm
 
         desc = (f"{task.name}: {sim['method']} {sim['pixels']}px, {sim['phonons']} phonon "
@@ -152,7 +151,7 @@ def run(args):
         bar.set_postfix_str(steps[0])
         _Ticker.start(bar, steps[1])
     try:
-        result = process_task(task)
+        result = process_task(task, builder=builder)
     finally:
         if bar is not None:
             _Ticker.stop()
@@ -175,8 +174,8 @@ def _error_of(text, what):
 
 
 def _build_with_progress(task):
-    """``pipeline.build_item``, then the bar moves on to its 'writing' step."""
-    from ..pipeline import build_item
+    """``runs.build.build_item``, then the bar moves on to its 'writing' step."""
+    from ..runs.build import build_item
 
     result = build_item(task)
     _Ticker.next_step()
