@@ -109,7 +109,7 @@ def test_out_is_an_existing_file(place, capsys, argv):
     (["simulate", "--prototype", "fcc/Cu", "--uvw", "0,0,0", "--out", "{p}/x"], "[0, 0, 0] is not a direction"),
     (["simulate", "--prototype", "nosuch", "--out", "{p}/x"], "nosuch"),
     (["simulate", "--prototype", "perovskite", "--elements", "A=Xx,B=Ti,X=O", "--out", "{p}/x"],
-     "perovskite: element for role 'A' 'Xx' is not a chemical element"),
+     "element for role 'A' 'Xx' is not a chemical element"),
     (["simulate", "--prototype", "perovskite", "--elements", "A=,B=Ti", "--out", "{p}/x"], "--elements"),
     (["structure", "preview", "fcc/Cu", "--uvw", "1,x,0", "--out", "{p}/x.png"], "--uvw"),
 ])

@@ -218,9 +218,9 @@ def test_raw_condition_names_the_problem():
     img = np.ones((8, 8))
     img[2, 3] = np.nan
     img[4, 4] = np.inf
-    with pytest.raises(ValueError, match="2 NaN or infinite pixel"):
+    with pytest.raises(ValueError, match=r"1 NaN and 1 infinite values \(of 64 pixels\)"):
         CONDITIONS["raw"].apply(img)
-    with pytest.raises(ValueError, match=r"2-D array, got shape \(8,\)"):
+    with pytest.raises(ValueError, match=r"2-D array \(rows, cols\), got shape \(8,\)"):
         CONDITIONS["raw"].apply(np.ones(8))
 
 

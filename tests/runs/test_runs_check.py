@@ -47,7 +47,7 @@ def test_check_prints_the_plan(tmp_path, capsys):
 @pytest.mark.parametrize("structure, message", [
     ('prototype = "fcc"\nuvw = [[3, 0, 0]]', r"structures\[0\]\.uvw: uvw indices must be in \[-2, 2\]"),
     ('cif = "nowhere.cif"', r"structures\[0\] \(.*nowhere.cif\): CIF file not found"),
-    ('cif = "bad.cif"', r"structures\[0\] \(.*bad.cif\): cannot be read"),
+    ('cif = "bad.cif"', r"structures\[0\] \(.*bad.cif\): cannot read structure file"),
     ('prototype = "fcc"\nelements = {A = "Qq"}', r"structures\[0\] \(fcc"),
     ('prototype = "nosuchthing"', r"structures\[0\]"),
 ])

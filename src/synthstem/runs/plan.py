@@ -80,6 +80,9 @@ def _pairs(config):
             except OSError as err:
                 problems.append(f"structures[{s}] ({_describe(spec)}): {err}")
                 continue
+            except ValueError as err:
+                problems.append(f"structures[{s}] ({_describe(spec)}): {err}")
+                continue
             except Exception as err:  # any parser error of a user file: reported, never raised raw
                 problems.append(f"structures[{s}] ({_describe(spec)}): cannot be read: "
                                 f"{type(err).__name__}: {err}")
@@ -114,7 +117,9 @@ def _pairs(config):
             seen[name] = s
             pairs.append((spec, int(sid), uvw, meta, entry.allow_large_indices))
     if problems:
-        raise ValueError("the config's structures cannot all be made:\n  " + "\n  ".join(problems))
+        if len(problems) == 1:
+            raise ValueError(problems[0])
+        raise ValueError(f"{len(problems)} structures cannot be made: " + "; ".join(problems))
     return pairs
 
 
