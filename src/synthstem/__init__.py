@@ -47,6 +47,8 @@ _API = {
     "Item": "synthstem.io.hdf5",
     "load_config": "synthstem.config",
     "run_dataset": "synthstem.pipeline",
+    "open_dataset": "synthstem.loaders",
+    "write_store": "synthstem.loaders",
     # exports
     "export_dataset": "synthstem.labels.export",
     "export_item": "synthstem.labels.export",
