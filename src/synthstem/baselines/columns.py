@@ -4,7 +4,9 @@
 2. local maxima over a disc-free square window of ``2 * min_distance`` [Angstrom] edge;
 3. a maximum is kept when it rises above its window's minimum by ``contrast`` times the
    image's 1-99 percentile range (rejects background bumps);
-4. sub-pixel position from a 2D quadratic (least-squares) fit of the smoothed 3x3
+4. maxima closer than ``border`` [Angstrom] to the image edge are dropped (half-cut
+   columns and edge artefacts);
+5. sub-pixel position from a 2D quadratic (least-squares) fit of the smoothed 3x3
    neighbourhood, limited to +-0.5 px (a flat or saddle fit keeps the pixel centre).
 
 No classes: this finds where columns are, not what they hold.
@@ -39,7 +41,7 @@ def _refine(smooth, rows, cols):
     return np.column_stack([c + dx, r + dy])
 
 
-def find_columns(image, pixel_size, sigma=0.15, min_distance=0.8, contrast=0.1):
+def find_columns(image, pixel_size, sigma=0.15, min_distance=0.8, contrast=0.1, border=0.1):
     """Column positions of an image.
 
     Parameters
@@ -53,6 +55,8 @@ def find_columns(image, pixel_size, sigma=0.15, min_distance=0.8, contrast=0.1):
         Half edge of the local-maximum window [Angstrom]: maxima closer than this merge.
     contrast : float
         Minimum rise above the window minimum, as a fraction of the 1-99 percentile range.
+    border : float
+        Maxima closer than this to the image edge are dropped [Angstrom].
 
     Returns
     -------
@@ -64,14 +68,17 @@ def find_columns(image, pixel_size, sigma=0.15, min_distance=0.8, contrast=0.1):
     for value, key in ((pixel_size, "pixel_size"), (min_distance, "min_distance")):
         if not value > 0:
             raise ValueError(f"{key} must be > 0 [Angstrom], got {value}")
-    if not sigma >= 0 or not contrast >= 0:
-        raise ValueError(f"sigma and contrast must be >= 0, got {sigma}, {contrast}")
+    if not sigma >= 0 or not contrast >= 0 or not border >= 0:
+        raise ValueError(f"sigma, contrast and border must be >= 0, got {sigma}, {contrast}, {border}")
     smooth = ndimage.gaussian_filter(image, sigma / pixel_size) if sigma > 0 else image
     size = 2 * max(1, int(round(min_distance / pixel_size))) + 1
     peaks = smooth == ndimage.maximum_filter(smooth, size=size, mode="nearest")
     lo, hi = np.percentile(smooth, [1, 99])
     rise = smooth - ndimage.minimum_filter(smooth, size=size, mode="nearest")
     peaks &= rise > contrast * max(hi - lo, 1e-12)
+    edge = int(np.ceil(border / pixel_size))
+    if edge:
+        peaks[:edge], peaks[-edge:], peaks[:, :edge], peaks[:, -edge:] = False, False, False, False
     rows, cols = np.nonzero(peaks)
     return _refine(smooth, rows, cols)
 
