@@ -14,13 +14,14 @@ from synthstem.loaders.truth import image_names, read_truth
 
 __all__ = ["flatten", "collect"]
 
-_SKIP = ("seed", "shifts", "displacements", "displaced", "removed", "added", "sites",
+_SKIP = ("seed", "displacements", "displaced", "removed", "added", "sites",
          "atom_indices", "conditions", "smatrix_bytes")
 
 
 def flatten(obj, prefix=""):
     """{dotted key: scalar} of a JSON object: numbers, strings, booleans; numeric lists of
-    up to 3 entries by component ('extent[2]'); seeds and per-atom lists left out."""
+    up to 3 entries by component ('extent[2]'), longer ones by their root mean square
+    ('draws.shifts.rms', the scan-line jitter); seeds and per-atom lists left out."""
     out = {}
     if isinstance(obj, dict):
         for k, v in obj.items():
@@ -28,8 +29,11 @@ def flatten(obj, prefix=""):
                 continue
             out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
     elif isinstance(obj, list):
-        if 0 < len(obj) <= 3 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in obj):
+        numeric = obj and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in obj)
+        if numeric and len(obj) <= 3:
             out.update({f"{prefix}[{i}]": v for i, v in enumerate(obj)})
+        elif numeric:
+            out[f"{prefix}.rms"] = float(np.sqrt(np.mean(np.square(obj))))
         elif obj and all(isinstance(v, str) for v in obj):
             out[prefix] = " ".join(obj)
     elif isinstance(obj, (bool, int, float, str)):
