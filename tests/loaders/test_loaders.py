@@ -136,3 +136,18 @@ def test_torch_dataloader_two_workers(tiny, tmp_path):
                 np.testing.assert_array_equal(batch["image"][k], ds[len(names)]["image"])
                 names.append(name)
         assert names == ds.names
+
+
+def test_semantic_mask_equals_the_plain_nearest_column_rule():
+    """Every pixel against every column (the obviously correct, slow version)."""
+    from synthstem.loaders.targets import semantic_mask
+
+    rng = np.random.default_rng(2)
+    xy = rng.uniform(-3, 40, (60, 2))
+    ids = rng.integers(1, 5, 60)
+    radius = 3.3
+    rows, cols = np.mgrid[0:37, 0:41]
+    d = np.hypot(cols[..., None] - xy[:, 0], rows[..., None] - xy[:, 1])  # (37, 41, 60)
+    nearest = np.argmin(d, axis=-1)
+    expected = np.where(d.min(axis=-1) <= radius, ids[nearest], 0)
+    np.testing.assert_array_equal(semantic_mask(xy, ids, (37, 41), radius), expected)

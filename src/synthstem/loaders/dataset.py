@@ -67,6 +67,9 @@ class ImageDataset:
                 raise ValueError(f"{key} must be a positive number [Angstrom], got {value!r}")
         self.radius_angstrom, self.heatmap_sigma_angstrom = float(radius_angstrom), float(heatmap_sigma_angstrom)
         self.transform = transform
+        need = {"columns": "columns", "mask": "columns", "heatmaps": "columns", "peaks": "peaks",
+                "boxes": "boxes", "params": "params"}
+        self._parts = ("image", *sorted({need[t] for t in self.target}))
 
     @property
     def names(self):
@@ -81,7 +84,7 @@ class ImageDataset:
         n = len(self._indices)
         if not -n <= i < n:
             raise IndexError(f"index {i} out of range for {n} images")
-        t = self._source.read(self._indices[int(i)])
+        t = self._source.read(self._indices[int(i)], self._parts)
         sample = {"image": np.asarray(t["image"], dtype=np.float32), "name": f"{t['item']}-{t['condition']}",
                   "item": t["item"], "condition": t["condition"], "pixel_size": t["pixel_size"]}
         unknown = sorted(set(t["labels"]) - set(self._class_index))

@@ -14,7 +14,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from .truth import condition_suffix, image_names, read_truth
+from .truth import PARTS, condition_suffix, image_names, read_truth
 
 __all__ = ["ITEM_FOLDERS", "find_items", "FileSource", "StoreSource", "STORE_FORMAT"]
 
@@ -114,9 +114,9 @@ class FileSource:
         k, dataset = self.index[i]
         return f"{Path(self.paths[k]).stem}-{dataset}"
 
-    def read(self, i):
+    def read(self, i, parts=PARTS):
         k, dataset = self.index[i]
-        out = read_truth(self._handles.get(self.paths[k]), dataset)
+        out = read_truth(self._handles.get(self.paths[k]), dataset, parts=parts)
         out.update(item=Path(self.paths[k]).stem, condition=dataset)
         return out
 
@@ -139,6 +139,10 @@ class StoreSource:
             self.items = [s.decode() for s in f["items"][()]]
             self.conditions = [s.decode() for s in f["conditions"][()]]
             self.classes = json.loads(f.attrs["classes"])
+            # small per-image tables, kept in memory (and pickled: a few numbers per image)
+            self._meta = {k: f[k][()] for k in ("column_offsets", "box_offsets", "has_peak_map",
+                                                "pixel_size", "defect_level")}
+            self.shape = tuple(f["images"].shape[1:])
         self._handles = _Handles()
 
     def __len__(self):
@@ -157,20 +161,20 @@ class StoreSource:
                 raise ValueError(f"conditions: {missing} not in store {self.path}")
         return [i for i, c in enumerate(self.conditions) if _select([c], conditions)]
 
-    def read(self, i):
-        f = self._handles.get(self.path)
-        c0, c1 = f["column_offsets"][i:i + 2]
-        b0, b1 = f["box_offsets"][i:i + 2]
-        has_peaks = bool(f["has_peak_map"][i])
-        size = float(f["pixel_size"][i])
-        return {"image": f["images"][i], "shape": tuple(f["images"].shape[1:]),
-                "xy": f["xy"][c0:c1].astype(np.float64),
-                "labels": [s.decode() for s in f["labels"][c0:c1]],
-                "peak_map": f["peak_maps"][i] if has_peaks else None,
-                "boxes": f["boxes"][b0:b1].astype(np.float64),
+    def read(self, i, parts=PARTS):
+        f, m = self._handles.get(self.path), self._meta
+        c0, c1 = m["column_offsets"][i:i + 2]
+        b0, b1 = m["box_offsets"][i:i + 2]
+        size = float(m["pixel_size"][i])
+        columns = "columns" in parts and c1 > c0
+        return {"image": f["images"][i] if "image" in parts else None, "shape": self.shape,
+                "xy": f["xy"][c0:c1].astype(np.float64) if columns else np.zeros((0, 2)),
+                "labels": [s.decode() for s in f["labels"][c0:c1]] if columns else [],
+                "peak_map": f["peak_maps"][i] if "peaks" in parts and m["has_peak_map"][i] else None,
+                "boxes": f["boxes"][b0:b1].astype(np.float64) if "boxes" in parts and b1 > b0 else np.zeros((0, 4)),
                 "pixel_size": size if np.isfinite(size) else None,
-                "defect_level": int(f["defect_level"][i]),
-                "params": json.loads(f["params"][i]),
+                "defect_level": int(m["defect_level"][i]),
+                "params": json.loads(f["params"][i]) if "params" in parts else {},
                 "item": self.items[i], "condition": self.conditions[i]}
 
     def close(self):

@@ -9,7 +9,6 @@ column; heatmaps are one Gaussian of peak 1 and ``sigma`` [px] per column, per e
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 __all__ = ["elements_of", "semantic_mask", "heatmaps"]
 
@@ -32,15 +31,21 @@ def semantic_mask(xy, class_ids, shape, radius):
     if not radius > 0:
         raise ValueError(f"radius must be > 0 px, got {radius}")
     rows, cols = shape
-    out = np.zeros(rows * cols, dtype=np.int64)
-    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
-    if len(xy):
-        r, c = np.mgrid[0:rows, 0:cols]
-        pts = np.column_stack([c.ravel(), r.ravel()]).astype(np.float64)
-        dist, idx = cKDTree(xy).query(pts, k=1, distance_upper_bound=radius * (1 + 1e-12) + 1e-12)
-        inside = np.isfinite(dist)
-        out[inside] = np.asarray(class_ids, dtype=np.int64)[idx[inside]]
-    return out.reshape(rows, cols)
+    out = np.zeros((rows, cols), dtype=np.int64)
+    best = np.full((rows, cols), np.inf)
+    limit = radius * (1 + 1e-12) + 1e-12
+    half = int(np.ceil(limit))
+    for (x, y), cid in zip(np.asarray(xy, dtype=np.float64).reshape(-1, 2), np.asarray(class_ids, np.int64)):
+        c0, c1 = max(int(np.floor(x)) - half, 0), min(int(np.ceil(x)) + half + 1, cols)
+        r0, r1 = max(int(np.floor(y)) - half, 0), min(int(np.ceil(y)) + half + 1, rows)
+        if c0 >= c1 or r0 >= r1:
+            continue
+        d = np.hypot(np.arange(c0, c1)[None, :] - x, np.arange(r0, r1)[:, None] - y)
+        # inside the disc and strictly nearer than any earlier column: ties go to the lower index
+        win = (d <= limit) & (d < best[r0:r1, c0:c1])
+        best[r0:r1, c0:c1][win] = d[win]
+        out[r0:r1, c0:c1][win] = cid
+    return out
 
 
 def heatmaps(xy, labels, shape, sigma, elements, truncate=4.0):

@@ -135,8 +135,14 @@ def _boxes(defects, dataset, shape):
     return b[(b[:, 2] >= 1.0) & (b[:, 3] >= 1.0)]
 
 
-def read_truth(f, dataset, image=True):
+PARTS = ("image", "columns", "peaks", "boxes", "params")
+
+
+def read_truth(f, dataset, image=True, parts=PARTS):
     """Image ``dataset`` of the open item file ``f`` with its ground truth.
+
+    ``parts`` (among :data:`PARTS`) says what to read; the others are returned empty
+    ('xy' (0, 2), 'labels' [], 'peak_map' None, 'boxes' (0, 4), 'params' {}).
 
     Returns
     -------
@@ -149,19 +155,25 @@ def read_truth(f, dataset, image=True):
     if haadf is None or dataset not in haadf or dataset.startswith("peak_map_"):
         raise ValueError(f"{f.filename}: no image {dataset!r}; available: {image_names(f)}")
     shape = tuple(haadf[dataset].shape)
-    record = _noise_record(f, dataset) if dataset != "raw" else None
+    wanted = set(parts) - (set() if image else {"image"})
+    record = _noise_record(f, dataset) if dataset != "raw" and wanted & {"columns", "peaks", "params"} else None
     level = _defect_level(dataset, record) if dataset != "raw" else 0
-    xy, labels = _columns(f, level)
-    pm_key = f"peak_map_{'dfct%d' % level if level else 'clean'}"
-    pm_key = pm_key if pm_key in haadf else "peak_map_clean"
-    peak_map = haadf[pm_key][()].astype(bool) if pm_key in haadf else None
+    xy, labels, peak_map = np.zeros((0, 2)), [], None
+    if "columns" in wanted:
+        xy, labels = _columns(f, level)
+    if "peaks" in wanted:
+        pm_key = f"peak_map_{'dfct%d' % level if level else 'clean'}"
+        pm_key = pm_key if pm_key in haadf else "peak_map_clean"
+        peak_map = haadf[pm_key][()].astype(bool) if pm_key in haadf else None
     xy, peak_map = _move(record, xy, peak_map, shape)
     ours = f.get("synthstem")
-    defects = _json_attr(ours, "defects", [])
-    params = {"attrs": {k: _str(v) for k, v in f.attrs.items()},
-              "item": _json_attr(ours, "params", {}), "seed": _json_attr(ours, "seed", None),
-              "noise": record}
-    return {"image": np.asarray(haadf[dataset][()], dtype=np.float32) if image else None,
+    boxes = _boxes(_json_attr(ours, "defects", []) if "boxes" in wanted else [], dataset, shape)
+    params = {}
+    if "params" in wanted:
+        params = {"attrs": {k: _str(v) for k, v in f.attrs.items()},
+                  "item": _json_attr(ours, "params", {}), "seed": _json_attr(ours, "seed", None),
+                  "noise": record}
+    return {"image": np.asarray(haadf[dataset][()], dtype=np.float32) if "image" in wanted else None,
             "shape": shape, "xy": np.asarray(xy, dtype=np.float64).reshape(-1, 2),
-            "labels": list(labels), "peak_map": peak_map, "boxes": _boxes(defects, dataset, shape),
+            "labels": list(labels), "peak_map": peak_map, "boxes": boxes,
             "pixel_size": pixel_size(f, shape), "defect_level": level, "params": params}
