@@ -70,7 +70,8 @@ def collect(dataset_dir, gallery=4, pixel_sample=20000, seed=0):
             n_images += len(names)
             clean = read_truth(f, "raw", image=False)
             params = clean["params"]
-            flat = flatten(params["item"])
+            flat = {k: v for k, v in flatten(params["item"]).items()
+                    if k not in ("item.name", "item.index", "item.twin")}  # identifiers, not parameters
             flat.update({f"attrs.{k}": v for k, v in params["attrs"].items()
                          if k in ("uvw_direction", "chemical_formula", "angstrom_xy")})
             for d in json.loads(f["synthstem"].attrs.get("defects", "[]")) if "synthstem" in f else []:

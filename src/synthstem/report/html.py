@@ -20,7 +20,8 @@ __all__ = ["write_report"]
 
 _CSS = """body{font-family:sans-serif;margin:1.5em;max-width:1400px}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}
-img{max-width:100%;display:block;margin:.4em 0}h2{border-bottom:1px solid #999}"""
+img{max-width:100%;display:block;margin:.4em 0}h2{border-bottom:1px solid #999}
+.g{display:inline-block;width:49.5%;vertical-align:top}.g h3{margin:.3em 0;font-size:14px}"""
 
 
 def _img(b64, alt):
@@ -91,7 +92,8 @@ def write_report(dataset_dir, out=None, gallery=4):
 
     body.append("<h2>Gallery (columns coloured by class, defect boxes in red)</h2>")
     for name, truths in data["gallery"].items():
-        body.append(f"<h3>{html.escape(name)}</h3>" + _img(plots.gallery(truths, classes), f"gallery {name}"))
+        body.append(f"<div class='g'><h3>{html.escape(name)}</h3>"
+                    + _img(plots.gallery(truths, classes), f"gallery {name}") + "</div>")
 
     numeric, categorical, constant = _split(data["items"])
     coverage = {k: categorical.pop(k) for k in list(categorical)

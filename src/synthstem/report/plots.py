@@ -37,7 +37,7 @@ def gallery(truths, classes):
     """One panel per image: the image, its columns coloured by class, defect boxes in red."""
     from matplotlib.patches import Rectangle
 
-    fig, axes = _figure(len(truths), ncols=len(truths), panel=(3.2, 3.4))
+    fig, axes = _figure(len(truths), ncols=len(truths), panel=(2.6, 2.8))
     colours = {c: f"C{k % 10}" for k, c in enumerate(classes)}
     for ax, t in zip(axes, truths):
         img = np.asarray(t["image"], dtype=np.float64)
