@@ -9,7 +9,8 @@ import ml_data  # noqa: E402
 
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory):
-    """A tiny general dataset (2 items: raw, clean, dfct1, blbk1; masks/heatmaps/boxes exports)."""
+    """A tiny general dataset (2 items: raw, clean, dfct1, blbk1, drifty (drift 1.5 px);
+    masks/heatmaps/boxes exports of clean, dfct1, drifty)."""
     return ml_data.make(tmp_path_factory.mktemp("tiny"), "general")
 
 

@@ -16,9 +16,10 @@ def _split_of(tiny):
 
 
 def test_targets_equal_the_exported_files(tiny):
-    """Masks, heatmaps, peak maps, columns and boxes equal the exports of the same run."""
-    ds = open_dataset(tiny, conditions=["clean", "dfct1"])
-    assert len(ds) == 4 and ds.classes == ["Au", "O", "O+Ti", "Sr"] and ds.elements == ["Au", "O", "Sr", "Ti"]
+    """Masks, heatmaps, peak maps, columns and boxes equal the exports of the same run,
+    for a clean, a defect and a drifting image (columns moved with the recorded drift)."""
+    ds = open_dataset(tiny, conditions=["clean", "dfct1", "drifty"])
+    assert len(ds) == 6 and ds.classes == ["Au", "O", "O+Ti", "Sr"] and ds.elements == ["Au", "O", "Sr", "Ti"]
     split = _split_of(tiny)
     ann = tiny / "annotations"
     boxes = json.loads((ann / "boxes" / "all_defect_boxes.json").read_text())
@@ -45,12 +46,14 @@ def test_targets_equal_the_exported_files(tiny):
         assert s["image"].dtype == np.float32 and s["image"].shape == (64, 64)
         assert s["params"]["attrs"]["angstrom_xy"] == "12"
         assert s["pixel_size"] == pytest.approx(12.0 / 64)
-    assert n_boxes == 2  # the two dfct1 images have one defect each, the clean ones none
+    assert n_boxes == 2  # the two dfct1 images have one defect each, the others none
+    clean, drifty = ds[ds.names.index("000001.000001-stem00-clean")], ds[ds.names.index("000001.000001-stem00-drifty")]
+    assert 0.1 < np.abs(drifty["xy"] - clean["xy"]).max() < 5  # moved by the drift
 
 
 def test_conditions_targets_and_errors(tiny):
     assert synthstem.open_dataset is open_dataset
-    assert len(open_dataset(tiny)) == 2 * 3  # every image but raw
+    assert len(open_dataset(tiny)) == 2 * 4  # every image but raw
     assert len(open_dataset(tiny, conditions=["raw", "stem00-blbk1"])) == 4
     ds = open_dataset(tiny, conditions="clean", target=None)
     assert ds.names == sorted(ds.names) and all(n.endswith("-stem00-clean") for n in ds.names)

@@ -45,7 +45,7 @@ def test_page_is_self_contained_with_real_plots(report, tiny):
 def test_cli_writes_where_asked(tiny, tmp_path):
     out = tmp_path / "r.html"
     proc = ml_data.run_cli("report", tiny, "--out", out, "-n", "1")
-    assert proc.stdout.strip() == str(out) and out.read_text().count("gallery ") == 4
+    assert proc.stdout.strip() == str(out) and out.read_text().count("gallery ") == 5
     bad = ml_data.run_cli("report", tiny / "nope", check=False)
     assert bad.returncode == 2 and "dataset folder not found" in bad.stderr
 
