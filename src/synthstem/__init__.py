@@ -47,9 +47,11 @@ _API = {
     "Item": "synthstem.io.hdf5",
     "load_config": "synthstem.runs.config",
     "run_dataset": "synthstem.runs.run",
+    "open_dataset": "synthstem.loaders",
+    "write_store": "synthstem.loaders",
     # exports
-    "export_dataset": "synthstem.labels.export",
-    "export_item": "synthstem.labels.export",
+    "export_dataset": "synthstem.exports",
+    "export_item": "synthstem.exports",
 }
 
 __all__ = ["__version__", *_API]

@@ -29,6 +29,8 @@ COMMANDS = [
     ("structure", "synthstem.commands.structure"),
     ("config", "synthstem.commands.config"),
     ("bench", "synthstem.commands.bench"),
+    ("eval", "synthstem.commands.eval"),
+    ("report", "synthstem.commands.report"),
 ]
 
 #: exit codes

@@ -34,8 +34,8 @@ def _items(dataset, n):
 
 def _peak_map(item, image):
     """The peak map that goes with ``image``: that of its defect level (dfct/comb images),
-    moved like the image by drift / flyback (synthstem.labels.export.condition_coords)."""
-    from ..labels.export import _defect_level, _peak_key, condition_coords
+    moved like the image by drift / flyback (synthstem.exports.records.condition_coords)."""
+    from ..exports.records import condition_coords, defect_level as _defect_level, peak_key as _peak_key
 
     level = 0 if image == "raw" else _defect_level(item, image)
     pm = item.peak_maps.get(_peak_key(image, level), item.peak_maps.get("clean"))

@@ -1,0 +1,6 @@
+"""Classical baselines that give every user a reference number (benchmarks/BASELINES.md)."""
+
+from .columns import find_columns, predict_columns
+from .retrieval import descriptor, predict_retrieval, rank_choices
+
+__all__ = ["descriptor", "find_columns", "predict_columns", "predict_retrieval", "rank_choices"]

@@ -1,0 +1,98 @@
+"""What a dataset report shows, gathered from the item files (h5py, documented layout)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+
+import h5py
+import numpy as np
+
+from synthstem.loaders.sources import find_items
+from synthstem.loaders.targets import elements_of
+from synthstem.loaders.truth import image_names, read_truth
+
+__all__ = ["flatten", "collect"]
+
+_SKIP = ("seed", "displacements", "displaced", "removed", "added", "sites",
+         "atom_indices", "conditions", "smatrix_bytes")
+
+
+def flatten(obj, prefix=""):
+    """{dotted key: scalar} of a JSON object: numbers, strings, booleans; numeric lists of
+    up to 3 entries by component ('extent[2]'), longer ones by their root mean square
+    ('draws.shifts.rms', the scan-line jitter); seeds and per-atom lists left out."""
+    out = {}
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if any(s in str(k) for s in _SKIP):
+                continue
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+    elif isinstance(obj, list):
+        numeric = obj and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in obj)
+        if numeric and len(obj) <= 3:
+            out.update({f"{prefix}[{i}]": v for i, v in enumerate(obj)})
+        elif numeric:
+            out[f"{prefix}.rms"] = float(np.sqrt(np.mean(np.square(obj))))
+        elif obj and all(isinstance(v, str) for v in obj):
+            out[prefix] = " ".join(obj)
+    elif isinstance(obj, (bool, int, float, str)):
+        out[prefix] = obj
+    return out
+
+
+def collect(dataset_dir, gallery=4, pixel_sample=20000, seed=0):
+    """Gather the report's data.
+
+    Parameters
+    ----------
+    gallery : int
+        Images per condition in the gallery (the first items in name order).
+    pixel_sample : int
+        Pixels drawn per image for the intensity histograms.
+
+    Returns
+    -------
+    dict with 'n_items', 'n_images', 'items' (per item: flattened parameters), 'draws'
+    ({condition: [flattened noise draws and condition of each image]}), 'column_classes',
+    'column_elements' (Counters over items, clean structure), 'intensities' ({condition:
+    pixel values}), 'gallery' ({condition: [truth dicts with image]}), 'uvw', 'thickness'.
+    """
+    files = find_items(dataset_dir)
+    rng = np.random.default_rng(seed)
+    items, draws = [], defaultdict(list)
+    classes, elements = Counter(), Counter()
+    intensities, shown = defaultdict(list), defaultdict(list)
+    n_images = 0
+    for path in files:
+        with h5py.File(path, "r") as f:
+            names = image_names(f)
+            n_images += len(names)
+            clean = read_truth(f, "raw", image=False)
+            params = clean["params"]
+            flat = {k: v for k, v in flatten(params["item"]).items()
+                    if k not in ("item.name", "item.index", "item.twin")}  # identifiers, not parameters
+            flat.update({f"attrs.{k}": v for k, v in params["attrs"].items()
+                         if k in ("uvw_direction", "chemical_formula", "angstrom_xy")})
+            for d in json.loads(f["synthstem"].attrs.get("defects", "[]")) if "synthstem" in f else []:
+                flat.update({f"defect{d.get('level', '')}.{k}": d[k] for k in ("kind", "amplitude") if k in d})
+            items.append(flat)
+            classes.update(clean["labels"])
+            elements.update(e for lab in clean["labels"] for e in elements_of(lab))
+            for name in names:
+                image = np.asarray(f["haadf"][name][()], dtype=np.float64)
+                intensities[name].append(rng.choice(image.ravel(), min(pixel_sample, image.size), replace=False))
+                if name != "raw":
+                    t = read_truth(f, name, image=False)
+                    rec = t["params"]["noise"] or {}
+                    draws[name].append({**flatten(rec.get("draws") or {}, "draws"),
+                                        **flatten(rec.get("condition") or {}, "condition")})
+                if len(shown[name]) < gallery:
+                    t = read_truth(f, name)
+                    t["name"] = f"{path.stem}-{name}"
+                    shown[name].append(t)
+    return {"dataset": str(dataset_dir), "n_items": len(files), "n_images": n_images,
+            "items": items, "draws": dict(draws), "column_classes": classes,
+            "column_elements": elements,
+            "intensities": {k: np.concatenate(v) for k, v in intensities.items()},
+            "gallery": dict(shown)}
