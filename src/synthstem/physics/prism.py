@@ -188,7 +188,7 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
 
     def run(chunk):
         a, b = chunk
-        w = np.empty((b - a, ny, nx), dtype=np.complex64)
+        w = _thread_buffer("smatrix", (b - a, ny, nx))
         shifted_product(w, t1k, prop, biy[a:b], bix[a:b], r0, r1)
         for i in range(1, n_slices):
             ifft_band(w)
@@ -335,19 +335,22 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
     # a window spanning a whole periodic axis needs no crop: |FFT|^2 is shift invariant
     full = (ny if wy == ny else 0, nx if wx == nx else 0)
     ty, tx = _tile_shape((wy, wx), (step_y, step_x), (len(scan_y), len(scan_x)), nb, full)
-    t_asm = t_det = 0.0
-    # buffers reused by every tile (fresh large arrays cost page faults each time)
+    # buffers of each thread, reused by its tiles and by later calls (phonon configurations)
     max_bh = ny if full[0] else wy + int(np.ceil((ty - 1) * step_y)) + 2
     max_bw = nx if full[1] else wx + int(np.ceil((tx - 1) * step_x)) + 2
-    buf_gather = np.empty(nb * max_bh * max_bw, dtype=np.complex64)
-    buf_waves = np.empty(ty * tx * max_bh * max_bw, dtype=np.complex64)
-    buf_windows = np.empty(ty * tx * wy * wx, dtype=np.complex64)
+    sizes = {"gather": nb * max_bh * max_bw, "waves": ty * tx * max_bh * max_bw,
+             "windows": ty * tx * wy * wx}
     tiles = [(j, i) for j in range(0, len(scan_y), ty) for i in range(0, len(scan_x), tx)]
+    bar = None
     if progress:
         from tqdm import tqdm
 
-        tiles = tqdm(tiles, desc="PRISM probes", unit="tile")
-    for j0, i0 in tiles:
+        bar = tqdm(total=len(tiles), desc="PRISM probes", unit="tile")
+    lock = threading.Lock()
+
+    def run(tile):
+        """One tile of probes: gather, GEMM, crop, FFT, detector (all on this thread)."""
+        j0, i0 = tile
         t1 = time.perf_counter()
         j1, i1 = min(j0 + ty, len(scan_y)), min(i0 + tx, len(scan_x))
         sx, sy = start_x[i0:i1], start_y[j0:j1]
@@ -355,26 +358,34 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
         by0 = 0 if full[0] else int(sy.min())
         bw = nx if full[1] else int(sx.max()) - bx0 + wx
         bh = ny if full[0] else int(sy.max()) - by0 + wy
-        s_tile = _gather(smat, by0, bh, bx0, bw, buf_gather)
+        s_tile = _gather(smat, by0, bh, bx0, bw, _thread_buffer("gather", (sizes["gather"],)))
         coef = (ey_all[j0:j1, None, :] * ex_all[None, i0:i1, :] * phase0).astype(np.complex64)
         npos = coef.shape[0] * coef.shape[1]
-        waves = _view(buf_waves, (npos, bh * bw))
-        backend.matmul(coef.reshape(npos, nb), s_tile.reshape(nb, bh * bw), out=waves,
-                       workers=workers)
+        waves = _view(_thread_buffer("waves", (sizes["waves"],)), (npos, bh * bw))
+        backend.matmul(coef.reshape(npos, nb), s_tile.reshape(nb, bh * bw), out=waves)
         waves = waves.reshape(npos, bh, bw)
         if (bh, bw) == (wy, wx):
             windows = waves
         else:
             oy = np.repeat(sy - by0, len(sx)) * (not full[0])
             ox = np.tile(sx - bx0, len(sy)) * (not full[1])
-            windows = crop_windows(waves, oy, ox,
-                                   _view(buf_windows, (npos, wy, wx)))
+            windows = crop_windows(waves, oy, ox, _view(
+                _thread_buffer("windows", (sizes["windows"],)), (npos, wy, wx)))
         t2 = time.perf_counter()
-        windows = backend.fft2(windows, workers, overwrite=True)
+        windows = backend.fft2(windows, overwrite=True)
         image[j0:j1, i0:i1] = det.integrate(windows).reshape(j1 - j0, i1 - i0)
         t3 = time.perf_counter()
-        t_asm += t2 - t1
-        t_det += t3 - t2
+        if bar is not None:
+            with lock:
+                bar.update(1)
+        return t2 - t1, t3 - t2
+
+    # tiles are independent (disjoint image pixels): spread over the threads
+    spent = backend.parallel_map(run, tiles, workers)
+    if bar is not None:
+        bar.close()
+    t_asm = sum(t[0] for t in spent)
+    t_det = sum(t[1] for t in spent)
     timings["assembly"] = t_asm
     timings["detector"] = t_det
     info = {"n_beams": int(nb), "window": [int(wy), int(wx)], "smatrix_gpts": [ny, nx],
@@ -399,6 +410,25 @@ def _full_window_scan(smat, det, ex_all, ey_all, phase0, workers):
         amp = backend.matmul(coef.reshape(n * nsx, nb), coeffs, workers=workers)
         image[j:j + n] = (np.abs(amp) ** 2).sum(axis=1).reshape(n, nsx) * det.scale
     return image
+
+
+_BUFFERS = threading.local()
+
+
+def _thread_buffer(name, shape):
+    """This thread's reusable aligned complex64 work array ``name`` of ``shape``
+    (allocated once per thread and shape, reused by every call and phonon configuration:
+    fresh large arrays cost page faults each time)."""
+    cache = getattr(_BUFFERS, "arrays", None)
+    if cache is None:
+        cache = _BUFFERS.arrays = {}
+    key = (name, shape)
+    buf = cache.get(key)
+    if buf is None:
+        for k in [k for k in cache if k[0] == name]:  # one shape per name and thread
+            del cache[k]
+        buf = cache[key] = backend.empty(shape, np.complex64)
+    return buf
 
 
 def _gather(smat, y0, h, x0, w, buf=None):

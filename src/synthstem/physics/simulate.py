@@ -200,7 +200,9 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
     parametrization : {"lobato", "kirkland"}
         Scattering-factor table.
     workers : int or None
-        Threads for scipy.fft (None = scipy default, 1).
+        Threads (FFTs, S-matrix beams, probe tiles, GEMM blocks); None =
+        ``backend.default_threads()`` (``OMP_NUM_THREADS`` or the CPU affinity). The image
+        does not depend on it (bit-identical).
     progress : bool
         Show tqdm progress bars.
     phonon_rms : float or dict
@@ -235,8 +237,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         raise ValueError(
             f"parametrization must be one of {param.PARAMETRIZATIONS}, got {parametrization!r}"
         )
-    if workers is not None:
-        workers = _check_int("workers", workers, 1)
+    workers = backend.default_threads() if workers is None else _check_int("workers", workers, 1)
     lx, ly, lz = cell_extent(atoms)
     symbols = atoms.get_chemical_symbols()
     param.check_elements(symbols, parametrization)
@@ -343,6 +344,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         "scan_interpolation": "fourier" if (nsy, nsx) != (pixels, pixels) else "none",
         "image_units": "fraction of the incident beam on the detector",
         "workers": workers,
+        "backend": backend.describe(),
         "synthstem_version": __version__,
     }
     if method == "prism" and info:
