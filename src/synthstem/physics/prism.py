@@ -73,47 +73,6 @@ def downsampled_gpts(gpts, extent, microscope, interpolation):
     return tuple(out)
 
 
-def scattering_matrix_direct(potential, microscope, interpolation, workers=None,
-                             batch_size=None, progress=False, downsample=True):
-    """Reference implementation of ``scattering_matrix``: every plane wave through full
-    2D FFTs (kept for tests).
-
-    With ``downsample`` the exit waves are stored on ``downsampled_gpts`` (see there);
-    the grid is ``S.shape[1:]`` over the same extent.
-    """
-    gpts, sampling = potential.gpts, potential.sampling
-    ny, nx = gpts
-    lam = microscope.wavelength
-    _, _, kyb, kxb, amp = prism_beams(gpts, sampling, microscope, interpolation)
-    trans = potential.transmission(microscope.sigma, workers=workers)
-    prop = fresnel_propagator(gpts, sampling, lam, potential.thickness)
-    x = np.arange(nx) * sampling[1]
-    y = np.arange(ny) * sampling[0]
-    nb = len(kxb)
-    extent = potential.extent
-    my, mx = downsampled_gpts(gpts, extent, microscope, interpolation) if downsample else gpts
-    # FFT-order frequency indices of the small grid inside the large one
-    iy = np.fft.fftfreq(my, 1.0 / my).astype(np.int64) % ny
-    ix = np.fft.fftfreq(mx, 1.0 / mx).astype(np.int64) % nx
-    scale = np.float32(my * mx / (ny * nx))
-    smat = np.empty((nb, my, mx), dtype=np.complex64)
-    bs = batch_size or batch_size_for(gpts)
-    starts = range(0, nb, bs)
-    if progress:
-        from tqdm import tqdm
-
-        starts = tqdm(starts, desc="S-matrix", unit="batch")
-    for s in starts:
-        ex = np.exp(2j * np.pi * kxb[s:s + bs, None] * x[None, :]).astype(np.complex64)
-        ey = np.exp(2j * np.pi * kyb[s:s + bs, None] * y[None, :]).astype(np.complex64)
-        waves = ey[:, :, None] * ex[:, None, :]
-        waves = transmit_and_propagate(waves, trans, prop, workers)  # reciprocal space
-        if (my, mx) != (ny, nx):
-            waves = waves[:, iy][:, :, ix]
-        smat[s:s + bs] = backend.ifft2(waves, workers, overwrite=True) * scale
-    return smat, kyb, kxb, amp
-
-
 def band_rows(mask):
     """Rows ``[r0, r1)`` of an FFT-order mask that are entirely zero, such that every other
     row (``[0, r0)`` and ``[r1, ny)``) is in the band; ``(ny, ny)`` if none is empty."""
@@ -132,8 +91,9 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
     """Propagated plane waves ``S (n_beams, ny', nx')`` complex64 and ``(ky, kx, A)``.
 
     With ``downsample`` the exit waves are stored on ``downsampled_gpts`` (see there);
-    the grid is ``S.shape[1:]`` over the same extent. Same result as
-    ``scattering_matrix_direct`` (to float32 rounding) with fewer and smaller FFTs:
+    the grid is ``S.shape[1:]`` over the same extent. Same result (to float32 rounding)
+    as the reference ``scattering_matrix_direct`` of ``tests/naive.py`` (every plane wave
+    through full 2D FFTs), with fewer and smaller FFTs:
 
     - slice 1: ``FFT[exp(2 pi i k_b.r) t_1]`` is ``FFT[t_1]`` shifted by the beam's grid
       index, so one FFT of ``t_1`` serves every beam;
