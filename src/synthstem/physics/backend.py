@@ -386,7 +386,7 @@ def ifft(x, axis=-1, workers=None, overwrite=False):
 
 def describe():
     """A JSON-serialisable record of the backend, for result parameters."""
-    rec = {"fft": fft_backend(), "cpus": available_cpus()}
+    rec = {"fft": fft_backend()}  # nothing machine-dependent: items must not differ by host
     if rec["fft"] == "fftw":
         import pyfftw
 

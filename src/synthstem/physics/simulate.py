@@ -173,7 +173,7 @@ def incoherent_image(atoms, positions, microscope, scan_shape, extent):
 def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
              slice_thickness=2.0, phonons=0, seed=None, parametrization="lobato",
              workers=None, progress=False, *, phonon_rms=DEFAULT_PHONON_RMS,
-             sampling=None, scan_pixels=None):
+             sampling=None, scan_pixels=None, device="cpu"):
     """Simulate a HAADF-STEM image of a periodic supercell.
 
     Parameters
@@ -211,6 +211,10 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         Force the potential sampling [Angstrom] (at most ``Microscope.max_sampling()``).
     scan_pixels : int, optional
         Force the scan-grid size per axis (default: the Nyquist rule above).
+    device : {"cpu", "gpu"}
+        Where PRISM and multislice run: "gpu" runs the same steps on CuPy arrays
+        (complex64; needs ``synthstem[gpu]`` and a CUDA device, else ``ValueError``).
+        The potential, the incoherent method and the interpolation stay on the CPU.
 
     Returns
     -------
@@ -237,7 +241,9 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         raise ValueError(
             f"parametrization must be one of {param.PARAMETRIZATIONS}, got {parametrization!r}"
         )
-    workers = backend.default_threads() if workers is None else _check_int("workers", workers, 1)
+    device = backend.check_device(device)
+    workers_asked = None if workers is None else _check_int("workers", workers, 1)
+    workers = backend.default_threads() if workers is None else workers_asked
     lx, ly, lz = cell_extent(atoms)
     symbols = atoms.get_chemical_symbols()
     param.check_elements(symbols, parametrization)
@@ -296,7 +302,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
                 from .prism import prism_scan
 
                 img, info = prism_scan(pot, microscope, scan_x, scan_y, interpolation,
-                                       workers=workers, progress=progress)
+                                       workers=workers, progress=progress, device=device)
                 for k, v in info.pop("timings").items():
                     timings[k] = timings.get(k, 0.0) + v
             else:
@@ -304,7 +310,8 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
 
                 sx, sy = np.meshgrid(scan_x, scan_y)
                 img = multislice_scan(pot, microscope, np.stack([sx.ravel(), sy.ravel()], 1),
-                                      workers=workers, progress=progress).reshape(nsy, nsx)
+                                      workers=workers, progress=progress,
+                                      device=device).reshape(nsy, nsx)
             timings["scan"] += time.perf_counter() - t1
         accum += img
     scan_image = accum / configs
@@ -343,8 +350,9 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         "scan_sampling": [ly / nsy, lx / nsx],
         "scan_interpolation": "fourier" if (nsy, nsx) != (pixels, pixels) else "none",
         "image_units": "fraction of the incident beam on the detector",
-        "workers": workers,
+        "workers": workers_asked,  # as asked (None: the default); results do not depend on it
         "backend": backend.describe(),
+        "device": device,
         "synthstem_version": __version__,
     }
     if method == "prism" and info:
