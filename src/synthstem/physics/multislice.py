@@ -9,13 +9,11 @@ For each slice ``n``: ``psi <- IFFT[ P(k) FFT[ t_n(x) psi ] ]`` with the transmi
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
-import scipy.fft
 
-from ..kernels.waves import multiply_batch
+from . import backend
+from .wave_ops import multiply_batch
+from .backend import pool as _pool  # noqa: F401  (potential.py's import, until it uses backend)
 from .detector import AnnularDetector, antialias_mask
 from .optics import spatial_frequencies
 
@@ -31,28 +29,16 @@ def fresnel_propagator(gpts, sampling, wavelength, thickness):
     return (p * antialias_mask(gpts, sampling)).astype(np.complex64)
 
 
-_POOL = None
-
-
-def _pool():
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
-    return _POOL
-
-
 def multiply(waves, factor, workers=None):
     """``waves[b] *= factor`` in place; the batch is split over ``workers`` threads (the
     numba kernel releases the GIL), avoiding numba's OpenMP launch overhead."""
     n = len(waves)
     workers = min(workers or 1, n)
-    if workers <= 1 or waves.size < 2**20:
+    if workers <= 1 or waves.size < 2**20 or backend.get_array_module(waves) is not np:
         return multiply_batch(waves, factor)
     bounds = np.linspace(0, n, workers + 1).astype(int)
-    futures = [_pool().submit(multiply_batch, waves[a:b], factor)
-               for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
-    for f in futures:
-        f.result()
+    backend.parallel_map(lambda ab: multiply_batch(waves[ab[0]:ab[1]], factor),
+                         [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a], workers)
     return waves
 
 
@@ -65,10 +51,10 @@ def transmit_and_propagate(waves, transmissions, propagator, workers=None, final
     n = transmissions.shape[0]
     for i in range(n):
         multiply(waves, transmissions[i], workers)
-        waves = scipy.fft.fft2(waves, axes=(-2, -1), overwrite_x=True, workers=workers)
+        waves = backend.fft2(waves, workers, overwrite=True)
         multiply(waves, propagator, workers)
         if i < n - 1 or final_real:
-            waves = scipy.fft.ifft2(waves, axes=(-2, -1), overwrite_x=True, workers=workers)
+            waves = backend.ifft2(waves, workers, overwrite=True)
     return waves
 
 
@@ -78,7 +64,7 @@ def batch_size_for(gpts, budget=BATCH_BYTES):
 
 
 def multislice_scan(potential, microscope, positions, workers=None, batch_size=None,
-                    progress=False):
+                    progress=False, device="cpu"):
     """HAADF signal at each scan position by plain multislice.
 
     Parameters
@@ -86,17 +72,19 @@ def multislice_scan(potential, microscope, positions, workers=None, batch_size=N
     potential : PotentialSlices
     microscope : Microscope
     positions : (n, 2) scan positions (x, y) [Angstrom]
-    workers : int or None, scipy.fft workers
+    workers : int or None, threads (FFTs and products; default 1)
     batch_size : probes per batch (default from a memory budget)
+    device : "cpu" or "gpu" (CuPy arrays; same steps)
 
     Returns
     -------
     (n,) float64 fraction of the incident beam on the detector.
     """
+    xp = backend.get_xp(device)
     gpts, sampling = potential.gpts, potential.sampling
     lam = microscope.wavelength
-    trans = potential.transmission(microscope.sigma, workers=workers)
-    prop = fresnel_propagator(gpts, sampling, lam, potential.thickness)
+    trans = xp.asarray(potential.transmission(microscope.sigma, workers=workers))
+    prop = xp.asarray(fresnel_propagator(gpts, sampling, lam, potential.thickness))
     det = AnnularDetector(gpts, sampling, lam, microscope.detector)
     positions = np.asarray(positions, dtype=np.float64).reshape(-1, 2)
     bs = batch_size or batch_size_for(gpts)
@@ -108,8 +96,8 @@ def multislice_scan(potential, microscope, positions, workers=None, batch_size=N
         starts = tqdm(starts, desc="multislice", unit="batch")
     for s in starts:
         pos = positions[s:s + bs]
-        waves = microscope.probe_k(gpts, sampling, pos)
-        waves = scipy.fft.ifft2(waves, axes=(-2, -1), overwrite_x=True, workers=workers)
+        waves = xp.asarray(microscope.probe_k(gpts, sampling, pos))
+        waves = backend.ifft2(waves, workers, overwrite=True)
         waves = transmit_and_propagate(waves, trans, prop, workers)
         out[s:s + bs] = det.integrate(waves)
     return out
