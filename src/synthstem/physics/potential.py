@@ -29,7 +29,7 @@ import numpy as np
 import scipy.fft
 from scipy.special import j0, roots_legendre
 
-from ..kernels.potential import place_radial_profiles
+from ..kernels.potential import place_radial_profiles, place_slab_profiles
 from . import parametrization as param
 from .detector import antialias_mask
 
@@ -45,6 +45,14 @@ BLEND_OUTER = 6.0
 #: band limit of the core, in units of the Nyquist frequency 1 / (2 sampling)
 BAND_LIMIT = 2.0 / np.sqrt(np.pi)
 _QUAD_NODES = 800
+#: projection schemes of ``potential_slices``
+PROJECTIONS = ("finite", "infinite")
+#: slab-fraction table: radial rows ``R_i = rc (i/NR)^2``, depth columns ``s_j = S(R) (j/NS)^2``
+SLAB_NR = 512
+SLAB_NS = 256
+#: points of the cumulative z-quadrature per radial row, Gauss-Legendre nodes of the core
+_SLAB_U_POINTS = 2048
+_SLAB_CORE_NODES = 256
 
 
 @dataclass
@@ -144,6 +152,91 @@ def radial_table(element, pixel, parametrization="lobato", n=TABLE_POINTS):
     return values, dr, rc
 
 
+def _blend_weight(r, pixel):
+    """1 inside ``BLEND_INNER`` pixels, 0 outside ``BLEND_OUTER``, cosine between."""
+    inner, outer = BLEND_INNER * pixel, BLEND_OUTER * pixel
+    t = np.clip((np.asarray(r) - inner) / (outer - inner), 0.0, 1.0)
+    return 0.5 * (1 + np.cos(np.pi * t))
+
+
+def slab_depths(rc, nr=SLAB_NR, ns=SLAB_NS):
+    """Grids of the slab-fraction table: radii ``R_i`` (nr + 1,) and depths ``s_ij``
+    (nr + 1, ns + 1) [Angstrom], ``s_i,ns = S(R_i) = sqrt(rc^2 - R_i^2)`` (floored at
+    ``0.02 rc``; the numba lookup uses the same floor)."""
+    radii = rc * (np.arange(nr + 1) / nr) ** 2
+    s_max = np.sqrt(np.maximum(rc**2 - radii**2, 4e-4 * rc**2))
+    return radii, s_max[:, None] * (np.arange(ns + 1) / ns) ** 2
+
+
+def half_slab_potential(element, r, s, parametrization="lobato", points=_SLAB_U_POINTS):
+    """``H(r, s) = integral_0^s V(sqrt(r^2 + z^2)) dz`` [V Angstrom] for radii ``r`` (n,)
+    > 0 and depths ``s`` (n, m), by cumulative Simpson quadrature in ``u``
+    (``z = r sinh u``, which removes the 1/r peak of the integrand)."""
+    from scipy.integrate import cumulative_simpson
+
+    r = np.asarray(r, dtype=np.float64)
+    s = np.asarray(s, dtype=np.float64)
+    out = np.empty(s.shape)
+    grid = np.linspace(0.0, 1.0, points)
+    for lo in range(0, r.size, 64):
+        rr = r[lo:lo + 64, None]
+        u_top = np.arcsinh(s[lo:lo + 64].max(axis=1, keepdims=True) / rr)
+        u = u_top * grid
+        rad = rr * np.cosh(u)
+        g = param.potential_3d(element, rad, parametrization) * rad
+        cum = cumulative_simpson(g, x=u, axis=1, initial=0.0)
+        pos = np.arcsinh(s[lo:lo + 64] / rr) / u_top * (points - 1)
+        idx = np.minimum(pos.astype(np.int64), points - 2)
+        frac = pos - idx
+        rows = np.arange(rr.shape[0])[:, None]
+        out[lo:lo + 64] = (1 - frac) * cum[rows, idx] + frac * cum[rows, idx + 1]
+    return out
+
+
+def band_limited_half_slab(element, r, s, k_max, parametrization="lobato",
+                           nodes=_SLAB_CORE_NODES):
+    """``H`` of ``half_slab_potential`` with the lateral spectrum truncated at ``k_max``
+    [1/Angstrom]: ``integral_0^k_max 2 pi k J0(2 pi k r) H^(k, s) dk`` (Gauss-Legendre),
+    ``H^`` the closed form ``parametrization.half_slab_transform``; r (n,), s (n, m)."""
+    x, w = roots_legendre(nodes)
+    k = (x + 1) * (k_max / 2)
+    w = w * (k_max / 2)
+    r = np.asarray(r, dtype=np.float64)
+    kern = j0(2 * np.pi * np.outer(r, k)) * (2 * np.pi * k * w)
+    out = np.empty(np.shape(s))
+    for i in range(r.size):
+        out[i] = kern[i] @ param.half_slab_transform(element, k[:, None], s[i][None, :],
+                                                     parametrization)
+    return out
+
+
+@lru_cache(maxsize=256)
+def slab_fraction_table(element, pixel, parametrization="lobato"):
+    """Finite-projection table ``phi`` (SLAB_NR + 1, SLAB_NS + 1) of one element for a grid
+    of sampling ``pixel`` [Angstrom]: ``phi[i, j] = H(R_i, s_ij) / H(R_i, S(R_i))``, the
+    fraction of the half projection at radius ``R_i`` that lies within ``|z| <= s_ij``
+    (grids of ``slab_depths``; ``phi = 1`` beyond ``S``). ``H`` is the exact z-integral of
+    the 3-D potential outside ``BLEND_OUTER`` pixels and the band-limited one (same
+    ``k_max`` as ``radial_table``) inside ``BLEND_INNER`` pixels, cosine-blended between,
+    as the projected-potential table.
+    """
+    rc = cutoff_radius(element, parametrization)
+    radii, depths = slab_depths(rc)
+    w = _blend_weight(radii, pixel)
+    h = np.zeros(depths.shape)
+    exact = w < 1
+    h[exact] = half_slab_potential(element, radii[exact], depths[exact], parametrization)
+    core = w > 0
+    hb = band_limited_half_slab(element, radii[core], depths[core],
+                                BAND_LIMIT / (2 * pixel), parametrization)
+    h[core] = w[core, None] * hb + (1 - w[core, None]) * h[core]
+    phi = h / h[:, -1:]
+    phi[:, 0] = 0.0
+    phi[:, -1] = 1.0
+    phi.setflags(write=False)
+    return phi
+
+
 def cell_extent(atoms):
     """``(Lx, Ly, Lz)`` of an orthogonal cell; ``ValueError`` otherwise."""
     cell = np.asarray(atoms.cell[:], dtype=np.float64)
@@ -164,7 +257,7 @@ def n_slices_for(thickness_total, slice_thickness):
 
 
 def potential_slices(atoms, gpts, slice_thickness=2.0, parametrization="lobato",
-                     positions=None, dtype=np.float32, workers=None):
+                     positions=None, dtype=np.float32, workers=None, projection="finite"):
     """Projected potential slices of ``atoms`` on a ``gpts = (ny, nx)`` grid.
 
     Parameters
@@ -176,11 +269,18 @@ def potential_slices(atoms, gpts, slice_thickness=2.0, parametrization="lobato",
     positions : optional (n, 3) positions [Angstrom] overriding ``atoms.positions``
         (frozen-phonon configurations).
     workers : threads placing the slices (the numba kernel releases the GIL); None = 1.
+    projection : "finite" (default) or "infinite".
+        "finite": each atom's potential is integrated over the z-range of every slice it
+        reaches (within its cutoff sphere; the first and last slices extend to -inf and
+        +inf so that nothing is lost). "infinite": each atom's whole projected potential
+        goes to the slice containing its z.
 
     Returns
     -------
     PotentialSlices
     """
+    if projection not in PROJECTIONS:
+        raise ValueError(f"projection must be one of {PROJECTIONS}, got {projection!r}")
     lx, ly, lz = cell_extent(atoms)
     ny, nx = int(gpts[0]), int(gpts[1])
     dx, dy = lx / nx, ly / ny
@@ -202,12 +302,24 @@ def potential_slices(atoms, gpts, slice_thickness=2.0, parametrization="lobato",
     xs = np.mod(pos[:, 0], lx)
     ys = np.mod(pos[:, 1], ly)
     which = np.clip(np.floor(pos[:, 2] / dz).astype(np.int64), 0, n_sl - 1)
+    if projection == "finite":
+        phis = np.stack([slab_fraction_table(s, pixel, parametrization) for s in unique])
+        zs = pos[:, 2]
+        reach = cutoffs[species]
 
     def place(k):
-        sel = np.nonzero(which == k)[0]
+        if projection == "infinite":
+            sel = np.nonzero(which == k)[0]
+            if sel.size:
+                place_radial_profiles(out[k], xs[sel], ys[sel], species[sel], tables, drs,
+                                      cutoffs, 0.0, dx, dy)
+            return
+        z_a = -np.inf if k == 0 else k * dz
+        z_b = np.inf if k == n_sl - 1 else (k + 1) * dz
+        sel = np.nonzero((zs + reach > z_a) & (zs - reach < z_b))[0]
         if sel.size:
-            place_radial_profiles(out[k], xs[sel], ys[sel], species[sel], tables, drs,
-                                  cutoffs, 0.0, dx, dy)
+            place_slab_profiles(out[k], xs[sel], ys[sel], z_a - zs[sel], z_b - zs[sel],
+                                species[sel], tables, drs, cutoffs, phis, dx, dy)
 
     nthreads = min(workers or 1, n_sl)
     if nthreads > 1:
