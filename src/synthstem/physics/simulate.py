@@ -30,7 +30,7 @@ from .._version import __version__
 from ..random import as_rng
 from . import parametrization as param
 from .optics import Microscope, choose_gpts, fft_friendly
-from .potential import cell_extent, n_slices_for, potential_slices
+from .potential import PROJECTIONS, cell_extent, n_slices_for, potential_slices
 
 METHODS = ("prism", "multislice", "incoherent")
 
@@ -172,7 +172,7 @@ def incoherent_image(atoms, positions, microscope, scan_shape, extent):
 def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
              slice_thickness=2.0, phonons=0, seed=None, parametrization="lobato",
              workers=None, progress=False, *, phonon_rms=DEFAULT_PHONON_RMS,
-             sampling=None, scan_pixels=None):
+             sampling=None, scan_pixels=None, projection="infinite"):
     """Simulate a HAADF-STEM image of a periodic supercell.
 
     Parameters
@@ -208,6 +208,10 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         Force the potential sampling [Angstrom] (at most ``Microscope.max_sampling()``).
     scan_pixels : int, optional
         Force the scan-grid size per axis (default: the Nyquist rule above).
+    projection : {"finite", "infinite"}
+        "infinite" (default): each atom fully projected into the slice containing its z;
+        "finite": each atom's potential is integrated over the z-range of every
+        slice it reaches (needs thin slices for HAADF, see docs/physics.md).
 
     Returns
     -------
@@ -236,6 +240,8 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         )
     if workers is not None:
         workers = _check_int("workers", workers, 1)
+    if projection not in PROJECTIONS:
+        raise ValueError(f"projection must be one of {PROJECTIONS}, got {projection!r}")
     lx, ly, lz = cell_extent(atoms)
     symbols = atoms.get_chemical_symbols()
     param.check_elements(symbols, parametrization)
@@ -287,7 +293,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
             timings["scan"] += time.perf_counter() - t0
         else:
             pot = potential_slices(atoms, gpts, slice_thickness, parametrization, positions=pos,
-                                   workers=workers)
+                                   workers=workers, projection=projection)
             t1 = time.perf_counter()
             timings["potential"] += t1 - t0
             if method == "prism":
@@ -323,7 +329,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         "slice_thickness": slice_thickness,
         "n_slices": n_slices,
         "slice_thickness_used": lz / n_slices,
-        "projection": "infinite (each atom fully projected into the slice containing its z)",
+        "projection": projection if method != "incoherent" else None,
         "phonons": phonons,
         "phonon_rms": (dict(phonon_rms) if isinstance(phonon_rms, dict) else float(phonon_rms))
         if phonons else None,
