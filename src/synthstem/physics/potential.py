@@ -40,10 +40,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import scipy.fft
 from scipy.special import j0, roots_legendre
 
 from ..kernels.potential import place_finite_profiles, place_radial_profiles
+from . import backend
 from . import parametrization as param
 from .detector import antialias_mask
 
@@ -114,9 +114,9 @@ class PotentialSlices:
         t.imag = np.sin(phase)
         if bandlimit:
             mask = antialias_mask(self.gpts, self.sampling)
-            t = scipy.fft.fft2(t, axes=(-2, -1), overwrite_x=True, workers=workers)
+            t = backend.fft2(t, workers=workers, overwrite=True)
             t *= mask
-            t = scipy.fft.ifft2(t, axes=(-2, -1), overwrite_x=True, workers=workers)
+            t = backend.ifft2(t, workers=workers, overwrite=True)
         return t.astype(np.complex64, copy=False)
 
 
@@ -334,12 +334,7 @@ def potential_slices(atoms, gpts, slice_thickness=2.0, parametrization="lobato",
                                   species, tables, drs, cutoffs, phis, dz, dx, dy,
                                   float(finite_radius))
 
-        if nthreads > 1:
-            from .multislice import _pool
-
-            list(_pool().map(block, range(nthreads)))
-        else:
-            block(0)
+        backend.parallel_map(block, range(nthreads), nthreads)
         return PotentialSlices(out.astype(dtype), dz, (ly, lx))
 
     def place(k):
@@ -348,15 +343,9 @@ def potential_slices(atoms, gpts, slice_thickness=2.0, parametrization="lobato",
             place_radial_profiles(out[k], xs[sel], ys[sel], species[sel], tables, drs,
                                   cutoffs, 0.0, dx, dy)
 
-    if nthreads > 1:
-        from .multislice import _pool
-
-        def group(g):
-            for k in range(g, n_sl, nthreads):
-                place(k)
-
-        list(_pool().map(group, range(nthreads)))
-    else:
-        for k in range(n_sl):
+    def group(g):
+        for k in range(g, n_sl, nthreads):
             place(k)
+
+    backend.parallel_map(group, range(nthreads), nthreads)
     return PotentialSlices(out.astype(dtype), dz, (ly, lx))

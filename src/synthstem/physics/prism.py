@@ -29,12 +29,12 @@ import threading
 import time
 
 import numpy as np
-import scipy.fft
 
+from . import backend
 from .detector import AnnularDetector, antialias_cutoff
 from ..kernels.waves import (crop_windows, gather_block, multiply_batch, propagate_rows,
                              shifted_product)
-from .multislice import _pool, batch_size_for, fresnel_propagator, transmit_and_propagate
+from .multislice import batch_size_for, fresnel_propagator, transmit_and_propagate
 from .optics import fft_friendly, spatial_frequencies
 
 
@@ -110,8 +110,7 @@ def scattering_matrix_direct(potential, microscope, interpolation, workers=None,
         waves = transmit_and_propagate(waves, trans, prop, workers)  # reciprocal space
         if (my, mx) != (ny, nx):
             waves = waves[:, iy][:, :, ix]
-        smat[s:s + bs] = scipy.fft.ifft2(waves, axes=(-2, -1), overwrite_x=True,
-                                         workers=workers) * scale
+        smat[s:s + bs] = backend.ifft2(waves, workers, overwrite=True) * scale
     return smat, kyb, kxb, amp
 
 
@@ -166,30 +165,30 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
     # rows needed for the crop: [0, c0) and [c1, ny)
     c0, c1 = (my + 1) // 2, ny - my // 2
     scale = np.float32(my * mx / (ny * nx))
-    t1k = scipy.fft.fft2(trans[0]).astype(np.complex64)
+    t1k = backend.fft2(trans[0]).astype(np.complex64)
     smat = np.empty((nb, my, mx), dtype=np.complex64)
     bs = batch_size or 1
     chunks = [(s, min(s + bs, nb)) for s in range(0, nb, bs)]
 
     def fft_band(w, lo, hi):
         """Forward 2D FFT of real-space ``w`` in place, band rows ``[0, lo) + [hi, ny)``."""
-        scipy.fft.fft(w, axis=-2, overwrite_x=True, workers=1)
+        backend.fft(w, axis=-2, overwrite=True)
         if lo > 0:
-            scipy.fft.fft(w[:, :lo], axis=-1, overwrite_x=True, workers=1)
+            backend.fft(w[:, :lo], axis=-1, overwrite=True)
         if hi < ny:
-            scipy.fft.fft(w[:, hi:], axis=-1, overwrite_x=True, workers=1)
+            backend.fft(w[:, hi:], axis=-1, overwrite=True)
 
     def ifft_band(w):
         """Inverse 2D FFT in place of ``w``, zero outside the band rows."""
         if r0 > 0:
-            scipy.fft.ifft(w[:, :r0], axis=-1, overwrite_x=True, workers=1)
+            backend.ifft(w[:, :r0], axis=-1, overwrite=True)
         if r1 < ny:
-            scipy.fft.ifft(w[:, r1:], axis=-1, overwrite_x=True, workers=1)
-        scipy.fft.ifft(w, axis=-2, overwrite_x=True, workers=1)
+            backend.ifft(w[:, r1:], axis=-1, overwrite=True)
+        backend.ifft(w, axis=-2, overwrite=True)
 
     def run(chunk):
         a, b = chunk
-        w = np.empty((b - a, ny, nx), dtype=np.complex64)
+        w = _thread_buffer("smatrix", (b - a, ny, nx))
         shifted_product(w, t1k, prop, biy[a:b], bix[a:b], r0, r1)
         for i in range(1, n_slices):
             ifft_band(w)
@@ -202,7 +201,7 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
         out = w[:, iy][:, :, ix]
         if n_slices > 1:  # (with one slice, shifted_product applied the propagator)
             out *= prop_small
-        out = scipy.fft.ifft2(out, axes=(-2, -1), overwrite_x=True, workers=1)
+        out = backend.ifft2(out, overwrite=True)
         out *= scale
         smat[a:b] = out
         return b - a
@@ -234,7 +233,7 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
                     with lock:
                         bar.update(n)
 
-        for f in [_pool().submit(worker) for _ in range(nthreads)]:
+        for f in [backend.pool().submit(worker) for _ in range(nthreads)]:
             f.result()
     if bar is not None:
         bar.close()
@@ -336,19 +335,22 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
     # a window spanning a whole periodic axis needs no crop: |FFT|^2 is shift invariant
     full = (ny if wy == ny else 0, nx if wx == nx else 0)
     ty, tx = _tile_shape((wy, wx), (step_y, step_x), (len(scan_y), len(scan_x)), nb, full)
-    t_asm = t_det = 0.0
-    # buffers reused by every tile (fresh large arrays cost page faults each time)
+    # buffers of each thread, reused by its tiles and by later calls (phonon configurations)
     max_bh = ny if full[0] else wy + int(np.ceil((ty - 1) * step_y)) + 2
     max_bw = nx if full[1] else wx + int(np.ceil((tx - 1) * step_x)) + 2
-    buf_gather = np.empty(nb * max_bh * max_bw, dtype=np.complex64)
-    buf_waves = np.empty(ty * tx * max_bh * max_bw, dtype=np.complex64)
-    buf_windows = np.empty(ty * tx * wy * wx, dtype=np.complex64)
+    sizes = {"gather": nb * max_bh * max_bw, "waves": ty * tx * max_bh * max_bw,
+             "windows": ty * tx * wy * wx}
     tiles = [(j, i) for j in range(0, len(scan_y), ty) for i in range(0, len(scan_x), tx)]
+    bar = None
     if progress:
         from tqdm import tqdm
 
-        tiles = tqdm(tiles, desc="PRISM probes", unit="tile")
-    for j0, i0 in tiles:
+        bar = tqdm(total=len(tiles), desc="PRISM probes", unit="tile")
+    lock = threading.Lock()
+
+    def run(tile):
+        """One tile of probes: gather, GEMM, crop, FFT, detector (all on this thread)."""
+        j0, i0 = tile
         t1 = time.perf_counter()
         j1, i1 = min(j0 + ty, len(scan_y)), min(i0 + tx, len(scan_x))
         sx, sy = start_x[i0:i1], start_y[j0:j1]
@@ -356,25 +358,34 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
         by0 = 0 if full[0] else int(sy.min())
         bw = nx if full[1] else int(sx.max()) - bx0 + wx
         bh = ny if full[0] else int(sy.max()) - by0 + wy
-        s_tile = _gather(smat, by0, bh, bx0, bw, buf_gather)
+        s_tile = _gather(smat, by0, bh, bx0, bw, _thread_buffer("gather", (sizes["gather"],)))
         coef = (ey_all[j0:j1, None, :] * ex_all[None, i0:i1, :] * phase0).astype(np.complex64)
         npos = coef.shape[0] * coef.shape[1]
-        waves = _view(buf_waves, (npos, bh * bw))
-        np.matmul(coef.reshape(npos, nb), s_tile.reshape(nb, bh * bw), out=waves)
+        waves = _view(_thread_buffer("waves", (sizes["waves"],)), (npos, bh * bw))
+        backend.matmul(coef.reshape(npos, nb), s_tile.reshape(nb, bh * bw), out=waves)
         waves = waves.reshape(npos, bh, bw)
         if (bh, bw) == (wy, wx):
             windows = waves
         else:
             oy = np.repeat(sy - by0, len(sx)) * (not full[0])
             ox = np.tile(sx - bx0, len(sy)) * (not full[1])
-            windows = crop_windows(waves, oy, ox,
-                                   _view(buf_windows, (npos, wy, wx)))
+            windows = crop_windows(waves, oy, ox, _view(
+                _thread_buffer("windows", (sizes["windows"],)), (npos, wy, wx)))
         t2 = time.perf_counter()
-        windows = scipy.fft.fft2(windows, axes=(-2, -1), overwrite_x=True, workers=workers)
+        windows = backend.fft2(windows, overwrite=True)
         image[j0:j1, i0:i1] = det.integrate(windows).reshape(j1 - j0, i1 - i0)
         t3 = time.perf_counter()
-        t_asm += t2 - t1
-        t_det += t3 - t2
+        if bar is not None:
+            with lock:
+                bar.update(1)
+        return t2 - t1, t3 - t2
+
+    # tiles are independent (disjoint image pixels): spread over the threads
+    spent = backend.parallel_map(run, tiles, workers)
+    if bar is not None:
+        bar.close()
+    t_asm = sum(t[0] for t in spent)
+    t_det = sum(t[1] for t in spent)
     timings["assembly"] = t_asm
     timings["detector"] = t_det
     info = {"n_beams": int(nb), "window": [int(wy), int(wx)], "smatrix_gpts": [ny, nx],
@@ -388,7 +399,7 @@ def _full_window_scan(smat, det, ex_all, ey_all, phase0, workers):
     bs = batch_size_for(smat.shape[1:])
     coeffs = np.empty((nb, det.index.size), dtype=np.complex64)
     for s in range(0, nb, bs):
-        k = scipy.fft.fft2(smat[s:s + bs], axes=(-2, -1), workers=workers)
+        k = backend.fft2(smat[s:s + bs], workers)
         coeffs[s:s + bs] = k.reshape(len(k), -1)[:, det.index]
     nsy, nsx = len(ey_all), len(ex_all)
     image = np.empty((nsy, nsx))
@@ -396,9 +407,28 @@ def _full_window_scan(smat, det, ex_all, ey_all, phase0, workers):
     for j in range(0, nsy, rows):
         coef = (ey_all[j:j + rows, None, :] * ex_all[None, :, :] * phase0).astype(np.complex64)
         n = coef.shape[0]
-        amp = coef.reshape(n * nsx, nb) @ coeffs
+        amp = backend.matmul(coef.reshape(n * nsx, nb), coeffs, workers=workers)
         image[j:j + n] = (np.abs(amp) ** 2).sum(axis=1).reshape(n, nsx) * det.scale
     return image
+
+
+_BUFFERS = threading.local()
+
+
+def _thread_buffer(name, shape):
+    """This thread's reusable aligned complex64 work array ``name`` of ``shape``
+    (allocated once per thread and shape, reused by every call and phonon configuration:
+    fresh large arrays cost page faults each time)."""
+    cache = getattr(_BUFFERS, "arrays", None)
+    if cache is None:
+        cache = _BUFFERS.arrays = {}
+    key = (name, shape)
+    buf = cache.get(key)
+    if buf is None:
+        for k in [k for k in cache if k[0] == name]:  # one shape per name and thread
+            del cache[k]
+        buf = cache[key] = backend.empty(shape, np.complex64)
+    return buf
 
 
 def _gather(smat, y0, h, x0, w, buf=None):
