@@ -76,8 +76,9 @@ def main(argv=None):
             s, dz = float(s), float(dz)
             gpts = (choose_gpts(lx, s, INTERPOLATION), choose_gpts(ly, s, INTERPOLATION))
             n = n_slices_for(lz, dz)
-            scan = (scan_points(lx, scope, 8), scan_points(ly, scope, 8))
-            assert scan[0] == scan[1]
+            scan = (scan_points(lx, scope, 10**6), scan_points(ly, scope, 10**6))
+            if scan[0] != scan[1]:
+                raise SystemExit(f"{name}: square cells only (simulate's scan_pixels)")
             r = simulate(atoms, scope, pixels=scan[0], method="prism",
                          interpolation=INTERPOLATION, slice_thickness=dz, workers=2,
                          sampling=s, projection=proj, scan_pixels=scan[0])
