@@ -171,3 +171,21 @@ def test_slab_core_matches_fourier_space_reference(s):
     ref = np.real(np.fft.ifft2(spec * np.exp(-2j * np.pi * (kx + ky) * 80 * dx))) / dx**2
     core = got[80, 80:90]  # r = 0 ... 0.45 A
     np.testing.assert_allclose(core, ref[80, 80:90], rtol=0.01 if s < 0.1 else 2e-3)
+
+
+def test_simulate_records_projection_and_presets():
+    from ase.build import bulk
+
+    from synthstem.physics.simulate import DEFAULT_SAMPLING, FAST, simulate
+
+    si = bulk("Si", "diamond", a=5.431, cubic=True)
+    fast = simulate(si, pixels=16, method="prism", interpolation=1, **FAST)
+    assert fast.params["projection"] == "infinite" and fast.params["n_slices"] == 3
+    assert fast.params["sampling"][0] == pytest.approx(fast.params["max_sampling"], rel=0.02)
+    conv = simulate(si, pixels=16, method="prism", interpolation=1)
+    assert conv.params["projection"] == "finite" and conv.params["finite_radius"] == 2.0
+    assert conv.params["n_slices"] == 22 and conv.params["sampling"][0] <= DEFAULT_SAMPLING
+    with pytest.raises(ValueError, match="sampling"):
+        simulate(si, sampling="coarse")
+    with pytest.raises(ValueError, match="projection"):
+        simulate(si, projection="partial")
