@@ -181,7 +181,7 @@ def test_simulate_records_projection_and_presets():
     si = bulk("Si", "diamond", a=5.431, cubic=True)
     fast = simulate(si, pixels=16, method="prism", interpolation=1, **FAST)
     assert fast.params["projection"] == "infinite" and fast.params["n_slices"] == 3
-    assert fast.params["sampling"][0] == pytest.approx(fast.params["max_sampling"], rel=0.02)
+    assert 0.9 * fast.params["max_sampling"] < fast.params["sampling"][0] <= fast.params["max_sampling"]
     conv = simulate(si, pixels=16, method="prism", interpolation=1)
     assert conv.params["projection"] == "finite" and conv.params["finite_radius"] == 2.0
     assert conv.params["n_slices"] == 22 and conv.params["sampling"][0] <= DEFAULT_SAMPLING
