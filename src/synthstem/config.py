@@ -79,7 +79,7 @@ class SimulationSection(_Model):
     pixels: int = Field(256, ge=16, le=4096, description="output image edge [pixels]")
     size: float = Field(26.0, gt=0, le=500, description="field of view edge and cube depth [Angstrom]")
     interpolation: int = Field(4, ge=1, le=64, description="PRISM interpolation factor")
-    slice_thickness: float = Field(2.0, gt=0, le=50, description="multislice slice thickness [Angstrom]")
+    slice_thickness: float = Field(0.25, gt=0, le=50, description="multislice slice thickness [Angstrom] (0.25: converged, docs/physics.md)")
     phonons: int = Field(
         8, ge=0, le=1000,
         description="frozen-phonon configurations (0: static lattice, which overestimates column "
