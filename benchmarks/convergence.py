@@ -123,6 +123,9 @@ def main(argv=None):
             settings.append(REFERENCE)
     print(f"# {platform.node()} {os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}, "
           f"workers={args.workers}, PRISM f={INTERPOLATION}, {PIXELS} px", flush=True)
+    print("| cell | sampling [A] | slices [A] (used) | projection | mean | vs reference | NCC | "
+          "s (total) | s (potential) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     rows = []
     for name in args.cells.split(","):
         atoms, phonons = cells[name]
