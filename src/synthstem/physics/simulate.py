@@ -51,7 +51,7 @@ DATASET_DEFAULTS = {"method": "prism", "interpolation": 4, "slice_thickness": 0.
 #: default potential sampling cap [Angstrom]: the grid is at most this and at most
 #: ``Microscope.max_sampling()`` (the detector rule); with 0.25 A finite-projection slices
 #: the HAADF mean is within 1 % and the NCC >= 0.9998 of the converged result on the
-#: panel of benchmarks/CONVERGENCE.md (the detector rule alone: up to 10 % low)
+#: panel of benchmarks/CONVERGENCE.md (the detector rule instead: ~4 % low on CeO2 [001])
 DEFAULT_SAMPLING = 0.035
 #: preview settings (the defaults before the convergence study): ~8-20x faster, HAADF mean
 #: up to ~35 % off on static cells (benchmarks/CONVERGENCE.md); ``simulate(..., **FAST)``
