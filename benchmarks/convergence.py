@@ -15,7 +15,8 @@ Panel (periodic cells built here, ~11 x 11 A laterally, 15-16 A thick; 200 kV, 2
 - sto001_fp SrTiO3 [001]    as sto001, 2 frozen-phonon configurations (0.08 A, seed 1)
 
 Settings: the slice series at 0.025 A for both projections, the sampling series with 1 A
-infinite-projection slices, and the candidate defaults. Every setting is run once (``simulate(..., projection=...)``, scan on the Nyquist grid of
+infinite-projection slices, and the candidate defaults (``--settings`` runs a subset).
+Every setting is run once (``simulate(..., projection=...)``, scan on the Nyquist grid of
 the cell, image Fourier-interpolated to 64 x 64); images are cached in ``--cache`` so
 that an interrupted run resumes. For each cell the table gives the mean and the NCC
 against the reference (``REFERENCE``) and the wall time of the

@@ -181,7 +181,8 @@ def test_simulate_records_projection_and_presets():
     si = bulk("Si", "diamond", a=5.431, cubic=True)
     fast = simulate(si, pixels=16, method="prism", interpolation=1, **FAST)
     assert fast.params["projection"] == "infinite" and fast.params["n_slices"] == 3
-    assert 0.9 * fast.params["max_sampling"] < fast.params["sampling"][0] <= fast.params["max_sampling"]
+    top = fast.params["max_sampling"]
+    assert 0.9 * top < fast.params["sampling"][0] <= top
     conv = simulate(si, pixels=16, method="prism", interpolation=1)
     assert conv.params["projection"] == "finite" and conv.params["finite_radius"] == 2.0
     assert conv.params["n_slices"] == 22 and conv.params["sampling"][0] <= DEFAULT_SAMPLING
