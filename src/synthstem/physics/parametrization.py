@@ -130,3 +130,62 @@ def projected_potential_derivative(element, r, parametrization="lobato", h=1e-5)
         projected_potential(element, r + h, parametrization)
         - projected_potential(element, r - h, parametrization)
     ) / (2 * h)
+
+
+def potential_3d(element, r, parametrization="lobato"):
+    """Analytic 3-D atomic potential ``V(r)`` [V] at radius ``r`` [Angstrom] > 0.
+
+    Inverse 3-D Fourier transforms of the fits (``integral d^3q exp(2 pi i q.r) / (q^2 +
+    m^2) = pi exp(-2 pi m r) / r``):
+
+    - Lobato: ``V = C sum_i a_i [pi / (b_i r) + pi^2 / b_i^1.5] exp(-2 pi r / sqrt(b_i))``
+    - Kirkland: ``V = C [sum_i pi a_i exp(-2 pi r sqrt(b_i)) / r
+      + sum_i c_i (pi / d_i)^1.5 exp(-pi^2 r^2 / d_i)]``
+
+    Integrated along a line at distance ``R`` they give ``projected_potential(R)``.
+    """
+    p = parameters(element, parametrization)
+    r = np.asarray(r, dtype=np.float64)[..., None]
+    if np.any(r <= 0):
+        raise ValueError("r must be positive: the atomic potential diverges at r = 0")
+    if _check_name(parametrization) == "lobato":
+        a, b = p["a"], p["b"]
+        v = a * (np.pi / (b * r) + np.pi**2 / b**1.5) * np.exp(-2 * np.pi * r / np.sqrt(b))
+    else:
+        a, b, c, d = p["a"], p["b"], p["c"], p["d"]
+        v = np.pi * a * np.exp(-2 * np.pi * r * np.sqrt(b)) / r
+        v = np.concatenate([v, c * (np.pi / d) ** 1.5 * np.exp(-np.pi**2 * r**2 / d)], axis=-1)
+    return POTENTIAL_PREFACTOR * np.sum(v, axis=-1)
+
+
+def half_slab_transform(element, k, s, parametrization="lobato"):
+    """Lateral 2-D Fourier transform [V Angstrom^3] of the potential integrated over
+    ``0 <= z <= s``: ``C integral_0^s dz integral dq_z f_e(sqrt(k^2 + q_z^2))
+    exp(2 pi i q_z z)``, at lateral frequency ``k`` [1/Angstrom] and depth ``s``
+    [Angstrom] (broadcast against each other).
+
+    Closed forms: with ``m = sqrt(k^2 + 1/b)`` (Lobato) or ``sqrt(k^2 + b)`` (Kirkland),
+    ``beta = 2 pi m``, the 1-D transform of ``1/(q_z^2 + m^2)`` is
+    ``(pi / m) exp(-beta |z|)`` and that of ``1/(q_z^2 + m^2)^2`` is
+    ``pi / (2 m^3) (1 + beta |z|) exp(-beta |z|)``; Gaussians give ``erf``. As
+    ``s -> inf`` it tends to ``C f_e(k) / 2`` (half the projected potential).
+    """
+    from scipy.special import erf
+
+    p = parameters(element, parametrization)
+    k2 = np.asarray(k, dtype=np.float64)[..., None] ** 2
+    s = np.asarray(s, dtype=np.float64)[..., None]
+    if _check_name(parametrization) == "lobato":
+        a, b = p["a"], p["b"]
+        m = np.sqrt(k2 + 1.0 / b)
+        beta = 2 * np.pi * m
+        e = np.exp(-beta * s)
+        h = a * (np.pi / (b * m) * (1 - e) / beta
+                 + np.pi / (2 * b**2 * m**3) * (2 - (2 + beta * s) * e) / beta)
+        return POTENTIAL_PREFACTOR * np.sum(h, axis=-1)
+    a, b, c, d = p["a"], p["b"], p["c"], p["d"]
+    m = np.sqrt(k2 + b)
+    beta = 2 * np.pi * m
+    h1 = np.sum(a * np.pi / m * (1 - np.exp(-beta * s)) / beta, axis=-1)
+    h2 = np.sum(c * np.exp(-d * k2) * 0.5 * erf(np.pi * s / np.sqrt(d)), axis=-1)
+    return POTENTIAL_PREFACTOR * (h1 + h2)

@@ -31,7 +31,8 @@ from ..random import as_rng
 from . import backend
 from . import parametrization as param
 from .optics import Microscope, choose_gpts, fft_friendly
-from .potential import cell_extent, n_slices_for, potential_slices
+from .potential import (FINITE_RADIUS, PROJECTIONS, cell_extent, n_slices_for,
+                        potential_slices)
 
 METHODS = ("prism", "multislice", "incoherent")
 
@@ -42,9 +43,19 @@ DEFAULT_PHONON_RMS = 0.08
 #: is within NCC 0.9997 / 2.5 % mean of multislice; 8 frozen-phonon configurations give
 #: NCC ~0.99 and mean within ~1 % of a 64-configuration average, while the static lattice
 #: overestimates the mean by ~60 % and column maxima by ~2.6x (coherent columns).
-DATASET_DEFAULTS = {"method": "prism", "interpolation": 4, "slice_thickness": 2.0,
+DATASET_DEFAULTS = {"method": "prism", "interpolation": 4, "slice_thickness": 0.25,
+                    "projection": "finite",
                     "phonons": 8, "phonon_rms": DEFAULT_PHONON_RMS,
                     "parametrization": "lobato"}
+
+#: default potential sampling cap [Angstrom]: the grid is at most this and at most
+#: ``Microscope.max_sampling()`` (the detector rule); with 0.25 A finite-projection slices
+#: the HAADF mean is within 1 % and the NCC >= 0.9998 of the converged result on the
+#: panel of benchmarks/CONVERGENCE.md (the detector rule instead: ~4 % low on CeO2 [001])
+DEFAULT_SAMPLING = 0.035
+#: preview settings (the defaults before the convergence study): ~8-20x faster, HAADF mean
+#: up to ~35 % off on static cells (benchmarks/CONVERGENCE.md); ``simulate(..., **FAST)``
+FAST = {"slice_thickness": 2.0, "projection": "infinite", "sampling": "detector"}
 
 #: incoherent method: HAADF cross-section per atom = INCOHERENT_SCALE * Z**1.7 [Angstrom^2]
 INCOHERENT_SCALE = 5.5e-6
@@ -171,9 +182,9 @@ def incoherent_image(atoms, positions, microscope, scan_shape, extent):
 
 
 def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
-             slice_thickness=2.0, phonons=0, seed=None, parametrization="lobato",
+             slice_thickness=0.25, phonons=0, seed=None, parametrization="lobato",
              workers=None, progress=False, *, phonon_rms=DEFAULT_PHONON_RMS,
-             sampling=None, scan_pixels=None, device="cpu"):
+             sampling=None, scan_pixels=None, projection="finite", device="cpu"):
     """Simulate a HAADF-STEM image of a periodic supercell.
 
     Parameters
@@ -207,10 +218,15 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         Show tqdm progress bars.
     phonon_rms : float or dict
         RMS displacement per Cartesian axis [Angstrom], one value or {symbol: value}.
-    sampling : float, optional
-        Force the potential sampling [Angstrom] (at most ``Microscope.max_sampling()``).
+    sampling : float, "detector" or None
+        Potential sampling [Angstrom] (at most ``Microscope.max_sampling()``); None (default):
+        ``min(DEFAULT_SAMPLING, max_sampling())``; "detector": ``max_sampling()`` (``FAST``).
     scan_pixels : int, optional
         Force the scan-grid size per axis (default: the Nyquist rule above).
+    projection : {"finite", "infinite"}
+        "finite" (default): each atom's potential is integrated over the z-range of every
+        slice it reaches (needs thin slices for HAADF, docs/physics.md); "infinite": each
+        atom fully projected into the slice containing its z (``FAST``).
     device : {"cpu", "gpu"}
         Where PRISM and multislice run: "gpu" runs the same steps on CuPy arrays
         (complex64; needs ``synthstem[gpu]`` and a CUDA device, else ``ValueError``).
@@ -244,14 +260,22 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
     device = backend.check_device(device)
     workers_asked = None if workers is None else _check_int("workers", workers, 1)
     workers = backend.default_threads() if workers is None else workers_asked
+    if projection not in PROJECTIONS:
+        raise ValueError(f"projection must be one of {PROJECTIONS}, got {projection!r}")
     lx, ly, lz = cell_extent(atoms)
     symbols = atoms.get_chemical_symbols()
     param.check_elements(symbols, parametrization)
     sigmas = _phonon_sigmas(symbols, phonon_rms) if phonons else None
 
     max_sampling = microscope.max_sampling()
+    if sampling == "detector":
+        sampling = max_sampling
     if sampling is not None:
-        sampling = float(sampling)
+        try:
+            sampling = float(sampling)
+        except (TypeError, ValueError):
+            raise ValueError(f"sampling must be a number [Angstrom], 'detector' or None, "
+                             f"got {sampling!r}") from None
         if not sampling > 0:
             raise ValueError(f"sampling must be > 0 Angstrom, got {sampling}")
         if sampling > max_sampling * (1 + 1e-9):
@@ -260,7 +284,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
                 f"{microscope.detector[1]} mrad needs <= {max_sampling:.4g} Angstrom at "
                 f"{microscope.energy:g} eV (antialiased band = 2/3 of Nyquist)"
             )
-    grid_sampling = max_sampling if sampling is None else sampling
+    grid_sampling = min(max_sampling, DEFAULT_SAMPLING) if sampling is None else sampling
     multiple = interpolation if method == "prism" else 1
     gpts = (choose_gpts(ly, grid_sampling, multiple), choose_gpts(lx, grid_sampling, multiple))
 
@@ -295,7 +319,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
             timings["scan"] += time.perf_counter() - t0
         else:
             pot = potential_slices(atoms, gpts, slice_thickness, parametrization, positions=pos,
-                                   workers=workers)
+                                   workers=workers, projection=projection)
             t1 = time.perf_counter()
             timings["potential"] += t1 - t0
             if method == "prism":
@@ -332,7 +356,8 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         "slice_thickness": slice_thickness,
         "n_slices": n_slices,
         "slice_thickness_used": lz / n_slices,
-        "projection": "infinite (each atom fully projected into the slice containing its z)",
+        "projection": projection if method != "incoherent" else None,
+        "finite_radius": FINITE_RADIUS if projection == "finite" else None,
         "phonons": phonons,
         "phonon_rms": (dict(phonon_rms) if isinstance(phonon_rms, dict) else float(phonon_rms))
         if phonons else None,
