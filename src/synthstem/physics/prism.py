@@ -86,7 +86,7 @@ def scattering_matrix_direct(potential, microscope, interpolation, workers=None,
     lam = microscope.wavelength
     _, _, kyb, kxb, amp = prism_beams(gpts, sampling, microscope, interpolation)
     trans = potential.transmission(microscope.sigma, workers=workers)
-    prop = fresnel_propagator(gpts, sampling, lam, potential.thickness)
+    prop = fresnel_propagator(gpts, sampling, lam, potential.thickness, microscope.tilt)
     x = np.arange(nx) * sampling[1]
     y = np.arange(ny) * sampling[0]
     nb = len(kxb)
@@ -154,7 +154,7 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
     lam = microscope.wavelength
     biy, bix, kyb, kxb, amp = prism_beams(gpts, sampling, microscope, interpolation)
     trans = potential.transmission(microscope.sigma, workers=workers)
-    prop = fresnel_propagator(gpts, sampling, lam, potential.thickness)
+    prop = fresnel_propagator(gpts, sampling, lam, potential.thickness, microscope.tilt)
     r0, r1 = band_rows(prop != 0)
     nb = len(kxb)
     n_slices = trans.shape[0]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.fft
@@ -172,7 +172,7 @@ def incoherent_image(atoms, positions, microscope, scan_shape, extent):
 def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
              slice_thickness=2.0, phonons=0, seed=None, parametrization="lobato",
              workers=None, progress=False, *, phonon_rms=DEFAULT_PHONON_RMS,
-             sampling=None, scan_pixels=None):
+             sampling=None, scan_pixels=None, focal_points=7):
     """Simulate a HAADF-STEM image of a periodic supercell.
 
     Parameters
@@ -208,6 +208,9 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         Force the potential sampling [Angstrom] (at most ``Microscope.max_sampling()``).
     scan_pixels : int, optional
         Force the scan-grid size per axis (default: the Nyquist rule above).
+    focal_points : int
+        Gauss-Hermite points of the focal-spread average (used when
+        ``microscope.focal_spread > 0``; see ``Microscope.focal_series``).
 
     Returns
     -------
@@ -277,13 +280,17 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
     configs = max(phonons, 1)
     accum = np.zeros((nsy, nsx))
     n_slices = n_slices_for(lz, slice_thickness)
+    # partial temporal coherence: incoherent Gauss-Hermite average over defocus
+    defoci, focal_weights = microscope.focal_series(focal_points)
+    scopes = [replace(microscope, defocus=float(d)) for d in defoci]
     for c in range(configs):
         pos = pos0
         if phonons:
             pos = pos0 + rng.normal(size=pos0.shape) * sigmas[:, None]
         t0 = time.perf_counter()
         if method == "incoherent":
-            img = incoherent_image(atoms, pos, microscope, (nsy, nsx), (ly, lx))
+            for scope, weight in zip(scopes, focal_weights):
+                accum += weight * incoherent_image(atoms, pos, scope, (nsy, nsx), (ly, lx))
             timings["scan"] += time.perf_counter() - t0
         else:
             pot = potential_slices(atoms, gpts, slice_thickness, parametrization, positions=pos,
@@ -291,20 +298,28 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
             t1 = time.perf_counter()
             timings["potential"] += t1 - t0
             if method == "prism":
-                from .prism import prism_scan
+                from .prism import prism_scan, scattering_matrix
 
-                img, info = prism_scan(pot, microscope, scan_x, scan_y, interpolation,
-                                       workers=workers, progress=progress)
-                for k, v in info.pop("timings").items():
-                    timings[k] = timings.get(k, 0.0) + v
+                # one S-matrix serves every defocus: only the probe coefficients change
+                smatrix = scattering_matrix(pot, microscope, interpolation, workers,
+                                            progress=progress)
+                timings["smatrix"] = timings.get("smatrix", 0.0) + time.perf_counter() - t1
+                for scope, weight in zip(scopes, focal_weights):
+                    img, info = prism_scan(pot, scope, scan_x, scan_y, interpolation,
+                                           workers=workers, progress=progress, smatrix=smatrix)
+                    info["timings"].pop("smatrix")
+                    for k, v in info.pop("timings").items():
+                        timings[k] = timings.get(k, 0.0) + v
+                    accum += weight * img
             else:
                 from .multislice import multislice_scan
 
                 sx, sy = np.meshgrid(scan_x, scan_y)
-                img = multislice_scan(pot, microscope, np.stack([sx.ravel(), sy.ravel()], 1),
-                                      workers=workers, progress=progress).reshape(nsy, nsx)
+                for scope, weight in zip(scopes, focal_weights):
+                    img = multislice_scan(pot, scope, np.stack([sx.ravel(), sy.ravel()], 1),
+                                          workers=workers, progress=progress)
+                    accum += weight * img.reshape(nsy, nsx)
             timings["scan"] += time.perf_counter() - t1
-        accum += img
     scan_image = accum / configs
 
     t0 = time.perf_counter()
@@ -331,6 +346,8 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         "parametrization": parametrization,
         "parametrization_reference": param.reference(parametrization),
         "microscope": microscope.to_dict(),
+        "focal_defoci": [float(d) for d in defoci],
+        "focal_weights": [float(w) for w in focal_weights],
         "wavelength": microscope.wavelength,
         "interaction_constant": microscope.sigma,
         "extent": [lx, ly, lz],
