@@ -147,3 +147,22 @@ def test_column_contrast_falls_with_tilt(tilt_series):
     assert all(b < a for a, b in zip(sr, sr[1:]))
     assert all(b < a for a, b in zip(contrast, contrast[1:]))
     assert sr[-1] < 0.5 * sr[0]
+
+
+def test_axial_coma_is_the_odd_third_order_term():
+    """chi's C21 term (abTEM convention): 2 pi / lambda C21 alpha^3 / 3 cos(phi - phi21),
+    the only odd part of chi here; it makes the probe intensity non-centrosymmetric."""
+    scope = Microscope(coma=5e3, coma_angle=0.3, Cs=1e4, defocus=20)
+    lam = scope.wavelength
+    k = np.array([0.3, 0.5, 0.7])
+    phi = np.array([0.1, 1.0, 2.5])
+    kx, ky = k * np.cos(phi), k * np.sin(phi)
+    odd = 0.5 * (scope.chi(kx, ky) - scope.chi(-kx, -ky))
+    np.testing.assert_allclose(odd, 2 * np.pi / lam * 5e3 * (k * lam) ** 3 / 3
+                               * np.cos(phi - 0.3), rtol=1e-12)
+    p = np.abs(scope.probe((64, 64), (0.1, 0.1), (3.2, 3.2))) ** 2
+    flipped = np.roll(p[::-1, ::-1], (1, 1), axis=(0, 1))  # point reflection about (32, 32)
+    assert np.abs(p - flipped).max() > 0.05 * p.max()
+    plain = np.abs(replace(scope, coma=0).probe((64, 64), (0.1, 0.1), (3.2, 3.2))) ** 2
+    np.testing.assert_allclose(plain, np.roll(plain[::-1, ::-1], (1, 1), axis=(0, 1)),
+                               atol=1e-9 * plain.max())

@@ -6,11 +6,13 @@ Conventions
 
       chi(alpha, phi) = 2 pi / lambda * [ C10 alpha^2 / 2
                                          + C12 alpha^2 / 2 cos(2 (phi - phi12))
+                                         + C21 alpha^3 / 3 cos(phi - phi21)
                                          + C23 alpha^3 / 3 cos(3 (phi - phi23))
                                          + C30 alpha^4 / 4 + C50 alpha^6 / 6 ]
 
   with ``C10 = -defocus`` (positive defocus = underfocus, the Scherzer side for Cs > 0),
-  ``C30 = Cs``, ``C50 = C5``, ``C12 = astigmatism``. Probe in reciprocal space:
+  ``C30 = Cs``, ``C50 = C5``, ``C12 = astigmatism``, ``C21 = coma`` (axial coma).
+  Probe in reciprocal space:
   ``psi(k) = A(k) exp(-i chi(k)) exp(-2 pi i k.R)`` with ``A`` the condenser aperture
   ``lambda |k| <= convergence``, its edge softened over one reciprocal grid step so that
   the discrete aperture has the area of the disc (abTEM's convention).
@@ -83,6 +85,8 @@ class Microscope:
         Two-fold astigmatism C12 magnitude [Angstrom]; ``astigmatism_angle`` [rad].
     C23 : float
         Three-fold astigmatism magnitude [Angstrom]; ``C23_angle`` [rad].
+    coma : float
+        Axial coma C21 magnitude [Angstrom]; ``coma_angle`` [rad].
     source_size : float
         Gaussian standard deviation of the effective source [Angstrom], >= 0.
     focal_spread : float
@@ -110,11 +114,13 @@ class Microscope:
     focal_spread: float = 0.0
     tilt_x: float = 0.0
     tilt_y: float = 0.0
+    coma: float = 0.0
+    coma_angle: float = 0.0
 
     def __post_init__(self):
         for name in ("energy", "convergence", "defocus", "Cs", "C5", "astigmatism",
                      "astigmatism_angle", "C23", "C23_angle", "source_size", "focal_spread",
-                     "tilt_x", "tilt_y"):
+                     "tilt_x", "tilt_y", "coma", "coma_angle"):
             value = getattr(self, name)
             try:
                 value = float(value)
@@ -213,6 +219,8 @@ class Microscope:
         chi = 0.5 * a2 * (c10 + self.astigmatism * np.cos(2 * (phi - self.astigmatism_angle)))
         if self.C23:
             chi = chi + self.C23 / 3 * a2**1.5 * np.cos(3 * (phi - self.C23_angle))
+        if self.coma:
+            chi = chi + self.coma / 3 * a2**1.5 * np.cos(phi - self.coma_angle)
         if self.Cs:
             chi = chi + self.Cs / 4 * a2**2
         if self.C5:
