@@ -20,3 +20,14 @@ def as_rng(rng=None):
 def item_seed_sequence(run_seed, item_index, stage=0):
     """The seed sequence of one item and stage: independent of workers, order and scheduler."""
     return np.random.SeedSequence([int(run_seed), int(item_index), int(stage)])
+
+
+#: stage of the per-item draws of optics and specimen parameters (synthstem.variation);
+#: the pipeline's other stages are 0-4 (structure, simulate, noise, defect, user noise)
+STAGE_VARIATION = 5
+
+
+def variation_seed_sequence(run_seed, item_index):
+    """The seed sequence of one item's parameter draws (one stream per parameter name
+    below it, ``synthstem.distributions.stream``)."""
+    return item_seed_sequence(run_seed, item_index, STAGE_VARIATION)
