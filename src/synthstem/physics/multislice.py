@@ -9,13 +9,11 @@ For each slice ``n``: ``psi <- IFFT[ P(k) FFT[ t_n(x) psi ] ]`` with the transmi
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
-import scipy.fft
 
 from ..kernels.waves import multiply_batch
+from . import backend
+from .backend import pool as _pool  # noqa: F401  (potential.py's import, until it uses backend)
 from .detector import AnnularDetector, antialias_mask
 from .optics import spatial_frequencies
 
@@ -40,16 +38,6 @@ def fresnel_propagator(gpts, sampling, wavelength, thickness, tilt=(0.0, 0.0)):
     return (p * antialias_mask(gpts, sampling)).astype(np.complex64)
 
 
-_POOL = None
-
-
-def _pool():
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
-    return _POOL
-
-
 def multiply(waves, factor, workers=None):
     """``waves[b] *= factor`` in place; the batch is split over ``workers`` threads (the
     numba kernel releases the GIL), avoiding numba's OpenMP launch overhead."""
@@ -58,10 +46,8 @@ def multiply(waves, factor, workers=None):
     if workers <= 1 or waves.size < 2**20:
         return multiply_batch(waves, factor)
     bounds = np.linspace(0, n, workers + 1).astype(int)
-    futures = [_pool().submit(multiply_batch, waves[a:b], factor)
-               for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
-    for f in futures:
-        f.result()
+    backend.parallel_map(lambda ab: multiply_batch(waves[ab[0]:ab[1]], factor),
+                         [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a], workers)
     return waves
 
 
@@ -74,10 +60,10 @@ def transmit_and_propagate(waves, transmissions, propagator, workers=None, final
     n = transmissions.shape[0]
     for i in range(n):
         multiply(waves, transmissions[i], workers)
-        waves = scipy.fft.fft2(waves, axes=(-2, -1), overwrite_x=True, workers=workers)
+        waves = backend.fft2(waves, workers, overwrite=True)
         multiply(waves, propagator, workers)
         if i < n - 1 or final_real:
-            waves = scipy.fft.ifft2(waves, axes=(-2, -1), overwrite_x=True, workers=workers)
+            waves = backend.ifft2(waves, workers, overwrite=True)
     return waves
 
 
@@ -95,7 +81,7 @@ def multislice_scan(potential, microscope, positions, workers=None, batch_size=N
     potential : PotentialSlices
     microscope : Microscope
     positions : (n, 2) scan positions (x, y) [Angstrom]
-    workers : int or None, scipy.fft workers
+    workers : int or None, threads (FFTs and products; default 1)
     batch_size : probes per batch (default from a memory budget)
 
     Returns
@@ -118,7 +104,7 @@ def multislice_scan(potential, microscope, positions, workers=None, batch_size=N
     for s in starts:
         pos = positions[s:s + bs]
         waves = microscope.probe_k(gpts, sampling, pos)
-        waves = scipy.fft.ifft2(waves, axes=(-2, -1), overwrite_x=True, workers=workers)
+        waves = backend.ifft2(waves, workers, overwrite=True)
         waves = transmit_and_propagate(waves, trans, prop, workers)
         out[s:s + bs] = det.integrate(waves)
     return out

@@ -29,12 +29,12 @@ import threading
 import time
 
 import numpy as np
-import scipy.fft
 
+from . import backend
 from .detector import AnnularDetector, antialias_cutoff
 from ..kernels.waves import (crop_windows, gather_block, multiply_batch, propagate_rows,
                              shifted_product)
-from .multislice import _pool, batch_size_for, fresnel_propagator, transmit_and_propagate
+from .multislice import batch_size_for, fresnel_propagator, transmit_and_propagate
 from .optics import fft_friendly, spatial_frequencies
 
 
@@ -110,8 +110,7 @@ def scattering_matrix_direct(potential, microscope, interpolation, workers=None,
         waves = transmit_and_propagate(waves, trans, prop, workers)  # reciprocal space
         if (my, mx) != (ny, nx):
             waves = waves[:, iy][:, :, ix]
-        smat[s:s + bs] = scipy.fft.ifft2(waves, axes=(-2, -1), overwrite_x=True,
-                                         workers=workers) * scale
+        smat[s:s + bs] = backend.ifft2(waves, workers, overwrite=True) * scale
     return smat, kyb, kxb, amp
 
 
@@ -166,26 +165,26 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
     # rows needed for the crop: [0, c0) and [c1, ny)
     c0, c1 = (my + 1) // 2, ny - my // 2
     scale = np.float32(my * mx / (ny * nx))
-    t1k = scipy.fft.fft2(trans[0]).astype(np.complex64)
+    t1k = backend.fft2(trans[0]).astype(np.complex64)
     smat = np.empty((nb, my, mx), dtype=np.complex64)
     bs = batch_size or 1
     chunks = [(s, min(s + bs, nb)) for s in range(0, nb, bs)]
 
     def fft_band(w, lo, hi):
         """Forward 2D FFT of real-space ``w`` in place, band rows ``[0, lo) + [hi, ny)``."""
-        scipy.fft.fft(w, axis=-2, overwrite_x=True, workers=1)
+        backend.fft(w, axis=-2, overwrite=True)
         if lo > 0:
-            scipy.fft.fft(w[:, :lo], axis=-1, overwrite_x=True, workers=1)
+            backend.fft(w[:, :lo], axis=-1, overwrite=True)
         if hi < ny:
-            scipy.fft.fft(w[:, hi:], axis=-1, overwrite_x=True, workers=1)
+            backend.fft(w[:, hi:], axis=-1, overwrite=True)
 
     def ifft_band(w):
         """Inverse 2D FFT in place of ``w``, zero outside the band rows."""
         if r0 > 0:
-            scipy.fft.ifft(w[:, :r0], axis=-1, overwrite_x=True, workers=1)
+            backend.ifft(w[:, :r0], axis=-1, overwrite=True)
         if r1 < ny:
-            scipy.fft.ifft(w[:, r1:], axis=-1, overwrite_x=True, workers=1)
-        scipy.fft.ifft(w, axis=-2, overwrite_x=True, workers=1)
+            backend.ifft(w[:, r1:], axis=-1, overwrite=True)
+        backend.ifft(w, axis=-2, overwrite=True)
 
     def run(chunk):
         a, b = chunk
@@ -202,7 +201,7 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
         out = w[:, iy][:, :, ix]
         if n_slices > 1:  # (with one slice, shifted_product applied the propagator)
             out *= prop_small
-        out = scipy.fft.ifft2(out, axes=(-2, -1), overwrite_x=True, workers=1)
+        out = backend.ifft2(out, overwrite=True)
         out *= scale
         smat[a:b] = out
         return b - a
@@ -234,7 +233,7 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
                     with lock:
                         bar.update(n)
 
-        for f in [_pool().submit(worker) for _ in range(nthreads)]:
+        for f in [backend.pool().submit(worker) for _ in range(nthreads)]:
             f.result()
     if bar is not None:
         bar.close()
@@ -360,7 +359,8 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
         coef = (ey_all[j0:j1, None, :] * ex_all[None, i0:i1, :] * phase0).astype(np.complex64)
         npos = coef.shape[0] * coef.shape[1]
         waves = _view(buf_waves, (npos, bh * bw))
-        np.matmul(coef.reshape(npos, nb), s_tile.reshape(nb, bh * bw), out=waves)
+        backend.matmul(coef.reshape(npos, nb), s_tile.reshape(nb, bh * bw), out=waves,
+                       workers=workers)
         waves = waves.reshape(npos, bh, bw)
         if (bh, bw) == (wy, wx):
             windows = waves
@@ -370,7 +370,7 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
             windows = crop_windows(waves, oy, ox,
                                    _view(buf_windows, (npos, wy, wx)))
         t2 = time.perf_counter()
-        windows = scipy.fft.fft2(windows, axes=(-2, -1), overwrite_x=True, workers=workers)
+        windows = backend.fft2(windows, workers, overwrite=True)
         image[j0:j1, i0:i1] = det.integrate(windows).reshape(j1 - j0, i1 - i0)
         t3 = time.perf_counter()
         t_asm += t2 - t1
@@ -388,7 +388,7 @@ def _full_window_scan(smat, det, ex_all, ey_all, phase0, workers):
     bs = batch_size_for(smat.shape[1:])
     coeffs = np.empty((nb, det.index.size), dtype=np.complex64)
     for s in range(0, nb, bs):
-        k = scipy.fft.fft2(smat[s:s + bs], axes=(-2, -1), workers=workers)
+        k = backend.fft2(smat[s:s + bs], workers)
         coeffs[s:s + bs] = k.reshape(len(k), -1)[:, det.index]
     nsy, nsx = len(ey_all), len(ex_all)
     image = np.empty((nsy, nsx))
@@ -396,7 +396,7 @@ def _full_window_scan(smat, det, ex_all, ey_all, phase0, workers):
     for j in range(0, nsy, rows):
         coef = (ey_all[j:j + rows, None, :] * ex_all[None, :, :] * phase0).astype(np.complex64)
         n = coef.shape[0]
-        amp = coef.reshape(n * nsx, nb) @ coeffs
+        amp = backend.matmul(coef.reshape(n * nsx, nb), coeffs, workers=workers)
         image[j:j + n] = (np.abs(amp) ** 2).sum(axis=1).reshape(n, nsx) * det.scale
     return image
 

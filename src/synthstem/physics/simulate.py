@@ -28,6 +28,7 @@ from scipy.signal import resample
 
 from .._version import __version__
 from ..random import as_rng
+from . import backend
 from . import parametrization as param
 from .optics import Microscope, choose_gpts, fft_friendly
 from .potential import cell_extent, n_slices_for, potential_slices
@@ -151,7 +152,7 @@ def incoherent_image(atoms, positions, microscope, scan_shape, extent):
     gy, gx = choose_gpts(ly, nyq), choose_gpts(lx, nyq)
     gy, gx = max(gy, nsy), max(gx, nsx)
     psi = microscope.probe((gy, gx), (ly / gy, lx / gx))
-    spec = scipy.fft.fft2(np.abs(psi) ** 2)  # spec[0,0] = 1
+    spec = backend.fft2(np.abs(psi) ** 2)  # spec[0,0] = 1
     # keep the frequencies of the scan grid
     my = np.fft.fftfreq(nsy, 1.0 / nsy).astype(int)
     mx = np.fft.fftfreq(nsx, 1.0 / nsx).astype(int)
@@ -163,10 +164,10 @@ def incoherent_image(atoms, positions, microscope, scan_shape, extent):
     w = INCOHERENT_SCALE * numbers**INCOHERENT_EXPONENT
     ex = np.exp(-2j * np.pi * np.outer(positions[:, 0], kx))  # (n, nsx)
     ey = np.exp(-2j * np.pi * np.outer(positions[:, 1], ky))  # (n, nsy)
-    struct = (ey * w[:, None]).T @ ex  # (nsy, nsx)
+    struct = backend.matmul(np.ascontiguousarray((ey * w[:, None]).T), ex)  # (nsy, nsx)
     gauss = np.exp(-2 * np.pi**2 * INCOHERENT_WIDTH**2 * (ky[:, None] ** 2 + kx[None, :] ** 2))
     spectrum = pspec * struct * gauss
-    return scipy.fft.ifft2(spectrum).real * (nsy * nsx) / (lx * ly)
+    return backend.ifft2(spectrum).real * (nsy * nsx) / (lx * ly)
 
 
 def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,

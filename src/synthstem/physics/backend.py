@@ -1,0 +1,315 @@
+"""The physics backend seam: array namespace, FFTs, worker threads, deterministic GEMMs.
+
+Every physics module asks this module for
+
+- the array namespace: ``get_xp(device)`` returns ``numpy`` (``device="cpu"``) or
+  ``cupy`` (``device="gpu"``, optional extra ``synthstem[gpu]``); ``get_array_module(x)``
+  the namespace of an existing array; ``to_numpy(x)`` brings a result back to the host;
+- 2-D FFTs over the last two axes (batched over the leading ones): ``fft2`` / ``ifft2``
+  with scipy.fft's convention (unnormalised forward, ``1/N`` inverse) and 1-D ``fft`` /
+  ``ifft`` along one axis. The engine is chosen once per process by ``fft_backend()``:
+  pyFFTW (optional extra ``synthstem[fftw]``, GPL) when importable, else scipy.fft; set
+  ``SYNTHSTEM_FFT=scipy`` or ``=fftw`` to force one. pyFFTW plans are made once per
+  (shape, dtype, axes, direction, threads) and reused. CuPy arrays always use cupy.fft;
+- the worker threads: ``available_cpus()`` (CPU affinity, not ``os.cpu_count()``) and one
+  shared thread pool ``pool()``;
+- thread-count independent linear algebra: ``matmul(a, b, out)`` sets BLAS to one thread
+  (process-wide, once: see ``single_threaded_blas``) and runs it on fixed row blocks
+  spread over the pool, so a result never depends on how many BLAS or worker threads the
+  process has (OpenBLAS's 2-thread complex GEMM differs from its 1-thread one by ~1e-14,
+  which made process-pool runs differ from serial runs).
+
+Nothing here knows any physics.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import scipy.fft
+
+DEVICES = ("cpu", "gpu")
+FFT_BACKENDS = ("scipy", "fftw")
+
+# -- array namespace ---------------------------------------------------------------
+
+
+def check_device(device):
+    """``device`` validated: "cpu" or "gpu" (the latter needs CuPy and a CUDA GPU)."""
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+    if device == "gpu":
+        try:
+            import cupy
+
+            cupy.cuda.runtime.getDeviceCount()
+        except Exception as exc:  # ImportError or no CUDA device
+            raise ValueError(
+                f"device='gpu' needs CuPy and a CUDA GPU (pip install 'synthstem[gpu]'): {exc}"
+            ) from None
+    return device
+
+
+def get_xp(device="cpu"):
+    """The array namespace of ``device``: numpy or cupy."""
+    if check_device(device) == "gpu":
+        import cupy
+
+        return cupy
+    return np
+
+
+def get_array_module(x):
+    """numpy or cupy, whichever owns ``x``."""
+    if type(x).__module__.split(".")[0] == "cupy":
+        import cupy
+
+        return cupy
+    return np
+
+
+def to_numpy(x):
+    """``x`` as a NumPy array (copied from the GPU if needed)."""
+    if get_array_module(x) is np:
+        return np.asarray(x)
+    return x.get()
+
+
+# -- threads -----------------------------------------------------------------------
+
+
+def available_cpus():
+    """CPUs this process may run on (its affinity mask, not the machine's core count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def resolve_workers(workers):
+    """Threads to use: ``workers`` if given, else 1 (the scipy.fft default)."""
+    return 1 if workers is None else max(1, int(workers))
+
+
+_POOL = None
+_POOL_LOCK = threading.Lock()
+
+
+def pool():
+    """The shared thread pool (``available_cpus()`` threads) of the physics code."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=available_cpus(),
+                                       thread_name_prefix="synthstem")
+    return _POOL
+
+
+def parallel_map(fn, items, workers):
+    """``[fn(i) for i in items]`` on up to ``workers`` threads of ``pool()`` (in order)."""
+    items = list(items)
+    if resolve_workers(workers) <= 1 or len(items) <= 1:
+        return [fn(i) for i in items]
+    return list(pool().map(fn, items))
+
+
+# -- deterministic GEMM ------------------------------------------------------------
+
+#: rows per single-threaded BLAS call of ``matmul`` (fixed: results do not depend on it
+#: being split over threads)
+GEMM_ROWS = 64
+
+_BLAS_LOCK = threading.Lock()
+_BLAS_PID = None
+
+
+def single_threaded_blas():
+    """Set BLAS (OpenBLAS, MKL...) to one thread for this whole process, once.
+
+    BLAS's thread count is process-wide state (threadpoolctl lets only one Python thread
+    control OpenBLAS at a time), so it cannot be switched safely around each call when
+    several threads simulate at once (a Dask worker). The physics code therefore runs
+    BLAS single threaded and parallelises over its own pool (``matmul``). Returns the
+    BLAS thread counts after the change (all 1 unless another thread holds the control).
+    """
+    global _BLAS_PID
+    with _BLAS_LOCK:
+        if _BLAS_PID != os.getpid():
+            from threadpoolctl import threadpool_info, threadpool_limits
+
+            threadpool_limits(limits=1, user_api="blas")
+            _BLAS_PID = os.getpid()
+            counts = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+            if any(c != 1 for c in counts):
+                import warnings
+
+                warnings.warn(f"could not set BLAS to one thread ({counts}): complex "
+                              "matrix products may differ by rounding between runs",
+                              RuntimeWarning, stacklevel=3)
+                _BLAS_PID = None
+    return True
+
+
+def matmul(a, b, out=None, workers=None):
+    """``a @ b`` for 2-D ``a (m, k)``, ``b (k, n)``, independent of the thread count.
+
+    NumPy arrays: BLAS with one thread on fixed blocks of ``GEMM_ROWS`` rows of ``a``,
+    the blocks spread over ``workers`` threads of ``pool()``; every output element is
+    then computed by the same single-threaded kernel whatever ``workers`` and the
+    process's BLAS threads are. CuPy arrays: ``cupy.matmul``.
+    """
+    xp = get_array_module(a)
+    if xp is not np:
+        return xp.matmul(a, b, out=out)
+    m = a.shape[0]
+    if out is None:
+        out = np.empty((m, b.shape[1]), dtype=np.result_type(a, b))
+    blocks = [(s, min(s + GEMM_ROWS, m)) for s in range(0, m, GEMM_ROWS)]
+
+    def run(block):
+        s, e = block
+        np.matmul(a[s:e], b, out=out[s:e])
+
+    single_threaded_blas()
+    parallel_map(run, blocks, workers)
+    return out
+
+
+# -- FFTs --------------------------------------------------------------------------
+
+_FFT_BACKEND = None
+
+
+def fft_backend():
+    """The FFT engine of NumPy arrays: "fftw" (pyFFTW importable) or "scipy";
+    ``SYNTHSTEM_FFT`` forces one."""
+    global _FFT_BACKEND
+    if _FFT_BACKEND is None:
+        _FFT_BACKEND = _choose_fft_backend(os.environ.get("SYNTHSTEM_FFT", ""))
+    return _FFT_BACKEND
+
+
+def _choose_fft_backend(request):
+    request = request.strip().lower()
+    if request not in ("",) + FFT_BACKENDS:
+        raise ValueError(f"SYNTHSTEM_FFT must be one of {FFT_BACKENDS}, got {request!r}")
+    if request == "scipy":
+        return "scipy"
+    try:
+        import pyfftw  # noqa: F401
+    except ImportError:
+        if request == "fftw":
+            raise ValueError("SYNTHSTEM_FFT=fftw needs pyFFTW: pip install 'synthstem[fftw]'") \
+                from None
+        return "scipy"
+    return "fftw"
+
+
+def set_fft_backend(name):
+    """Use ``name`` ("scipy" or "fftw") from now on; returns the previous one."""
+    global _FFT_BACKEND
+    previous = fft_backend()
+    _FFT_BACKEND = _choose_fft_backend(name)
+    return previous
+
+
+_PLANS = {}
+_PLANS_LOCK = threading.Lock()
+#: FFTW planner effort. ESTIMATE picks the algorithm by heuristics, so every process makes
+#: the same plan and the same rounding (MEASURE times candidates: faster plans, but the
+#: choice, hence the last bits, can differ between processes); ``SYNTHSTEM_FFTW_PLANNER``
+#: = "measure" opts in to MEASURE
+FFTW_FLAGS = (("FFTW_MEASURE",) if os.environ.get("SYNTHSTEM_FFTW_PLANNER", "").lower()
+              == "measure" else ("FFTW_ESTIMATE",))
+
+
+def _fftw_plan(shape, dtype, axes, inverse, threads):
+    """A cached pyFFTW plan (in place on its own aligned buffer) and that buffer."""
+    key = (shape, np.dtype(dtype).str, axes, inverse, threads, threading.get_ident())
+    plan = _PLANS.get(key)
+    if plan is None:
+        import pyfftw
+
+        with _PLANS_LOCK:  # the FFTW planner is not thread safe
+            buf = pyfftw.empty_aligned(shape, dtype=dtype)
+            plan = pyfftw.FFTW(buf, buf, axes=axes,
+                               direction="FFTW_BACKWARD" if inverse else "FFTW_FORWARD",
+                               flags=FFTW_FLAGS, threads=threads)
+            _PLANS[key] = plan
+    return plan
+
+
+def _fftw(x, axes, inverse, threads, overwrite):
+    x = np.asarray(x)
+    if x.dtype not in (np.complex64, np.complex128):
+        x, overwrite = x.astype(np.complex128), True
+    plan = _fftw_plan(x.shape, x.dtype, axes, inverse, threads)
+    buf = plan.input_array
+    buf[...] = x
+    plan.execute()
+    out = x if overwrite else np.empty_like(x)
+    if inverse:
+        n = 1
+        for a in axes:
+            n *= x.shape[a]
+        np.multiply(buf, buf.real.dtype.type(1.0 / n), out=out)
+    else:
+        out[...] = buf
+    return out
+
+
+def _transform(x, axes, inverse, workers, overwrite):
+    xp = get_array_module(x)
+    if xp is not np:
+        f = xp.fft.ifftn if inverse else xp.fft.fftn
+        y = f(x, axes=axes)
+        if overwrite and x.dtype == y.dtype:
+            x[...] = y
+            return x
+        return y
+    axes = tuple(a % x.ndim for a in axes)
+    inplace = overwrite and x.dtype in (np.complex64, np.complex128)
+    if fft_backend() == "fftw":
+        return _fftw(x, axes, inverse, resolve_workers(workers), inplace)
+    f = scipy.fft.ifftn if inverse else scipy.fft.fftn
+    y = f(x, axes=axes, overwrite_x=inplace, workers=resolve_workers(workers))
+    if inplace and y is not x:
+        x[...] = y
+        return x
+    return y
+
+
+def fft2(x, workers=None, overwrite=False):
+    """Forward 2-D FFT over the last two axes (batched), unnormalised; with ``overwrite``
+    (complex ``x``) the result is written into ``x`` (any view) and ``x`` is returned.
+    The same holds for ``ifft2``, ``fft`` and ``ifft``."""
+    return _transform(x, (-2, -1), False, workers, overwrite)
+
+
+def ifft2(x, workers=None, overwrite=False):
+    """Inverse 2-D FFT over the last two axes (batched), normalised by ``1/N``."""
+    return _transform(x, (-2, -1), True, workers, overwrite)
+
+
+def fft(x, axis=-1, workers=None, overwrite=False):
+    """Forward 1-D FFT along ``axis``, unnormalised."""
+    return _transform(x, (axis,), False, workers, overwrite)
+
+
+def ifft(x, axis=-1, workers=None, overwrite=False):
+    """Inverse 1-D FFT along ``axis``, normalised by ``1/n``."""
+    return _transform(x, (axis,), True, workers, overwrite)
+
+
+def describe():
+    """A JSON-serialisable record of the backend, for result parameters."""
+    rec = {"fft": fft_backend(), "cpus": available_cpus()}
+    if rec["fft"] == "fftw":
+        import pyfftw
+
+        rec["fftw_flags"] = list(FFTW_FLAGS)
+        rec["pyfftw_version"] = getattr(pyfftw, "__version__", None)
+    return rec
