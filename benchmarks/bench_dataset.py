@@ -16,8 +16,8 @@ import shutil
 import time
 from pathlib import Path
 
-from synthstem.config import load_config
-from synthstem.pipeline import run_dataset
+from synthstem.runs.config import load_config
+from synthstem.runs.run import run_dataset
 
 STAGES = ("structure", "simulate", "labels", "noise", "write")
 

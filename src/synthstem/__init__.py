@@ -45,8 +45,8 @@ _API = {
     "read_item": "synthstem.io.hdf5",
     "write_item": "synthstem.io.hdf5",
     "Item": "synthstem.io.hdf5",
-    "load_config": "synthstem.config",
-    "run_dataset": "synthstem.pipeline",
+    "load_config": "synthstem.runs.config",
+    "run_dataset": "synthstem.runs.run",
     # exports
     "export_dataset": "synthstem.labels.export",
     "export_item": "synthstem.labels.export",

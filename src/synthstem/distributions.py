@@ -18,7 +18,6 @@ Drawing a fixed value consumes no random numbers.
 from __future__ import annotations
 
 import math
-import zlib
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -202,15 +201,5 @@ def check_support(name, spec, lo=-math.inf, hi=math.inf, lo_open=False):
     return spec
 
 
-def stream(seed_sequence, name):
-    """An independent generator for parameter ``name`` below ``seed_sequence``: the draw of
-    one parameter does not depend on which other parameters are drawn or in which order."""
-    key = zlib.crc32(str(name).encode("utf-8"))
-    base = seed_sequence
-    return np.random.default_rng(np.random.SeedSequence(
-        entropy=base.entropy, spawn_key=tuple(base.spawn_key) + (key,),
-        pool_size=base.pool_size))
-
-
 __all__ = ["Spec", "Uniform", "Normal", "RandInt", "Choice", "as_spec", "draw", "is_fixed",
-           "support", "check_support", "stream"]
+           "support", "check_support"]

@@ -3,8 +3,8 @@
 A config key listed in ``LIMITS`` may hold a distribution spec
 (``synthstem.distributions``) instead of a value; ``check_specs`` rejects, at load time, a
 spec whose draws could leave the key's valid range, and ``draw_item`` draws every key of
-one item from its own stream (``random.variation_seed_sequence(run_seed, item_index)``
-then one child stream per key name), so that a value depends only on the run seed, the
+one item from its own stream
+(``random.named_seed_sequence(run_seed, item_index, STAGE_VARIATION, key)``), so that a value depends only on the run seed, the
 item index, the key and its spec: not on the order of the items or of the keys, nor on
 which other keys vary. Draws first, then pure functions apply them.
 """
@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import math
 
-from .distributions import as_spec, check_support, draw, stream
-from .random import variation_seed_sequence
+import numpy as np
+
+from .distributions import as_spec, check_support, draw
+from .random import STAGE_VARIATION, named_seed_sequence
 
 INF = math.inf
 
@@ -93,8 +95,9 @@ def check_specs(specs):
 def draw_item(specs, run_seed, item_index):
     """``{key: value}`` drawn for item ``item_index`` of run ``run_seed``; a fixed value is
     returned unchanged. ``specs`` as accepted by ``check_specs``."""
-    base = variation_seed_sequence(run_seed, item_index)
-    return {key: draw(spec, stream(base, key)) for key, spec in sorted(specs.items())}
+    return {key: draw(spec, np.random.default_rng(
+        named_seed_sequence(run_seed, item_index, STAGE_VARIATION, key)))
+        for key, spec in sorted(specs.items())}
 
 
 def microscope_kwargs(values):

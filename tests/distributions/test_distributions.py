@@ -7,7 +7,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from synthstem.distributions import (Choice, Normal, RandInt, Spec, Uniform, as_spec,
-                                     check_support, draw, is_fixed, stream, support)
+                                     check_support, draw, is_fixed, support)
 
 
 class _Strict(BaseModel):
@@ -79,11 +79,3 @@ def test_support_and_range_check():
         check_support("energy", {"normal": [200e3, 1e3]}, 0, lo_open=True)
     with pytest.raises(ValueError, match="boundary: expected numbers"):
         check_support("boundary", ["cut", "periodic"])
-
-
-def test_streams_are_per_name_and_reproducible():
-    ss = np.random.SeedSequence([7, 3, 11])
-    a = stream(ss, "defocus").random(3)
-    assert np.array_equal(a, stream(np.random.SeedSequence([7, 3, 11]), "defocus").random(3))
-    assert not np.array_equal(a, stream(ss, "Cs").random(3))
-    assert not np.array_equal(a, stream(np.random.SeedSequence([7, 4, 11]), "defocus").random(3))

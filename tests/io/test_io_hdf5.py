@@ -4,6 +4,7 @@ import h5py
 import numpy as np
 import pytest
 
+from synthstem.structures.columns import Columns
 from synthstem.io.hdf5 import (ROOT_ATTRS, Item, format_formula, format_size, format_triple,
                                parse_triple, read_item, root_attrs, write_item)
 
@@ -41,9 +42,10 @@ def _item(n=16, with_extras=True):
         extra_coords={"dlo_coords": (rng.random((4, 2)) * n).astype(np.float32)},
     )
     if with_extras:
-        item.columns = {"xy": rng.random((3, 2)) * n, "label": ["Sr", "O+Ti", "O"],
-                        "counts": np.array([3, 6, 3]), "z_sum": np.array([114.0, 90.0, 24.0]),
-                        "atom_indices": [np.array([0, 1, 2]), np.array([3, 4, 5, 6, 7, 8]), np.array([9, 10, 11])]}
+        item.columns = Columns(xy=rng.random((3, 2)) * n, label=["Sr", "O+Ti", "O"],
+                               counts=np.array([3, 6, 3]), z_sum=np.array([114.0, 90.0, 24.0]),
+                               atom_indices=[np.array([0, 1, 2]), np.array([3, 4, 5, 6, 7, 8]),
+                                             np.array([9, 10, 11])])
         item.numbers = np.array([38, 22, 8, 8, 8])
         item.defects = [{"kind": "vacancy", "level": 1, "bbox_px": [1.0, 2.0, 3.0, 4.0],
                          "condition": "stem00-dfct1"}]
@@ -101,12 +103,14 @@ def test_round_trip_every_field(tmp_path):
         assert back.peak_maps[k].dtype == bool
     np.testing.assert_array_equal(back.full_coords, item.full_coords)
     np.testing.assert_array_equal(back.extra_coords["dlo_coords"], item.extra_coords["dlo_coords"])
-    cols = back.columns if isinstance(back.columns, dict) else back.columns.__dict__
-    np.testing.assert_array_equal(cols["xy"], item.columns["xy"])
-    assert list(cols["label"]) == item.columns["label"]
-    np.testing.assert_array_equal(cols["counts"], item.columns["counts"])
-    np.testing.assert_array_equal(cols["z_sum"], item.columns["z_sum"])
-    for a, b in zip(cols["atom_indices"], item.columns["atom_indices"]):
+    cols = back.columns
+    assert isinstance(cols, Columns)  # always typed, never a dict
+    np.testing.assert_array_equal(cols.xy, item.columns.xy)
+    assert list(cols.label) == item.columns.label
+    np.testing.assert_array_equal(cols.counts, item.columns.counts)
+    np.testing.assert_array_equal(cols.z_sum, item.columns.z_sum)
+    assert len(cols.atom_indices) == len(item.columns.atom_indices)
+    for a, b in zip(cols.atom_indices, item.columns.atom_indices):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(back.numbers, item.numbers)
     assert back.defects == item.defects
@@ -146,3 +150,21 @@ def test_read_errors(tmp_path):
         pass
     with pytest.raises(ValueError, match="haadf/raw"):
         read_item(tmp_path / "empty.h5")
+
+
+def test_columns_are_typed(tmp_path):
+    """Columns are written from Columns (or a dict of exactly its fields) and always read as Columns."""
+    fields = {"xy": np.array([[1.0, 2.0]]), "label": ["Sr"], "counts": np.array([2]),
+              "z_sum": np.array([76.0]), "atom_indices": [np.array([0, 1])]}
+    item = Item(name="x", attrs=root_attrs(10.0, "Sr Ti O3", (0, 0, 1), 1, (0, 0, 1)),
+                raw=np.zeros((4, 4)), full_coords=np.zeros((0, 2), np.float32), columns=dict(fields))
+    back = read_item(write_item(tmp_path / "x.h5", item))
+    assert isinstance(back.columns, Columns)
+    np.testing.assert_array_equal(back.columns.xy, fields["xy"])
+    item.columns = dict(fields, extra=1)
+    with pytest.raises(ValueError, match="columns.*extra"):
+        write_item(tmp_path / "y.h5", item)
+    item.columns = [1, 2]
+    with pytest.raises(ValueError, match="columns must be"):
+        write_item(tmp_path / "y.h5", item)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.h5"]  # nothing half-written

@@ -1,6 +1,6 @@
-"""``synthstem config show [CONFIG]``: every key with its value or default."""
+"""``synthstem config show|check``: every key with its default; a config's plan."""
 
-help = "show a config with every default filled in, or check one"
+help = "show a config with every default filled in, or check one and print its plan"
 
 
 def add_arguments(parser):
@@ -8,14 +8,23 @@ def add_arguments(parser):
     show = sub.add_parser("show", help="print the full config (defaults when no file is given)")
     show.add_argument("config", nargs="?", default=None, help="TOML config file")
     show.add_argument("--json", action="store_true", help="JSON instead of TOML")
-    check = sub.add_parser("check", help="validate a config file and print its item count")
+    check = sub.add_parser(
+        "check", help="validate a config and every item's inputs as a run would; print the plan")
     check.add_argument("config", help="TOML config file")
+    check.add_argument("--plan", action="store_true",
+                       help="also list every planned item (name, structure, zone axis)")
+    check.add_argument("--estimate", action="store_true",
+                       help="estimate the run time: builds the first item in memory, timed "
+                            "(writes nothing; takes about two items' simulation time)")
+    check.add_argument("--workers", type=int, default=None,
+                       help="workers assumed by --estimate (default: all CPUs)")
 
 
 def run(args):
     import json
 
-    from ..config import load_config, to_toml
+    from ..runs.config import load_config
+    from ..runs.toml import to_toml
 
     config = load_config(args.config)
     if args.action == "show":
@@ -26,8 +35,25 @@ def run(args):
         else:
             print(to_toml(config), end="")
         return 0
-    from ..pipeline import plan
+    from ..runs.execute import check_workers
+    from ..runs.plan import plan, plan_summary
 
+    workers = check_workers(args.workers)
     tasks = plan(config, ".")
-    print(f"{args.config}: valid; {len(tasks)} items, {sum(len(t.conditions) for t in tasks)} images")
+    print(f"{args.config}: valid")
+    for line in plan_summary(tasks):
+        print(line)
+    if args.plan:
+        for t in tasks:
+            print(f"  {t.index:5d} {t.h5}  uvw {list(t.uvw)}  {t.role}")
+    if args.estimate:
+        from ..runs.estimate import estimate_seconds
+
+        total, per_item, stages = estimate_seconds(tasks, workers)
+        detail = ", ".join(f"{k} {v:.2f} s" for k, v in stages.items())
+        print(f"estimated time: {total:.0f} s with {workers} worker(s) "
+              f"({per_item:.1f} s per item, calibrated on {tasks[0].name}: {detail}; "
+              "files and exports not included)")
+    else:
+        print("estimated time: add --estimate (times the first item in memory)")
     return 0

@@ -13,18 +13,28 @@ def add_arguments(parser):
     parser.add_argument("--out", default=None, help="folder for .npy outputs (default: next to input)")
 
 
+def condition_table(user=None):
+    """{name: Condition}: the named conditions plus an item's recorded user conditions."""
+    from ..noise.conditions import CONDITIONS, condition_from_dict
+
+    table = dict(CONDITIONS)
+    for name, d in (user or {}).items():
+        table[name] = condition_from_dict(name, {k: v for k, v in d.items() if k != "name"})
+    return table
+
+
 def noise_item(item, conditions, seed=None):
     """Add the images of ``conditions`` to ``item`` (in place) with the pipeline's streams.
 
-    The streams are ``synthstem.pipeline.noise_seed_sequence(run_seed, item_index, name)``
+    The streams are ``synthstem.noise.conditions.noise_seed_sequence(run_seed, item_index, name)``
     and the pixel size ``angstrom_xy / width``, exactly as in
-    ``synthstem.pipeline.build_item``; so re-noising an item reproduces its images. User
+    ``synthstem.runs.build.build_item``; so re-noising an item reproduces its images. User
     conditions recorded in the item's settings can be used by name. Each image's condition
     and draws are recorded in ``item.noise``.
     """
     import numpy as np
 
-    from ..pipeline import condition_table, noise_seed_sequence
+    from ..noise.conditions import noise_seed_sequence
 
     info = item.seed if isinstance(item.seed, dict) else {}
     run_seed = info.get("run_seed", 0) if seed is None else seed
@@ -57,10 +67,9 @@ def run(args):
 
     import numpy as np
 
-    from ..config import ALL_CONDITIONS
     from ..io.hdf5 import read_item, write_item
     from ..io.png import write_png
-    from ..noise.conditions import CONDITIONS
+    from ..noise.conditions import CONDITIONS, REFERENCE_CONDITIONS, SEED_CHILDREN
 
     files = []
     for p in map(Path, args.paths):
@@ -75,10 +84,10 @@ def run(args):
             raw = np.load(f)
             out = Path(args.out) if args.out else f.parent
             for name in args.conditions:
-                if name not in ALL_CONDITIONS:
-                    raise ValueError(f"unknown condition {name!r}; known: {list(ALL_CONDITIONS)}")
+                if name not in REFERENCE_CONDITIONS:
+                    raise ValueError(f"unknown condition {name!r}; known: {list(REFERENCE_CONDITIONS)}")
                 cond = CONDITIONS[name]
-                k = ALL_CONDITIONS.index(name)
+                k = SEED_CHILDREN[name]
                 if cond.defect_level:
                     raise ValueError(f"condition {name!r} needs a defect simulation")
                 rng = np.random.default_rng(np.random.SeedSequence([args.seed or 0, k]))
@@ -93,8 +102,6 @@ def run(args):
         write_item(f, item)
         print(f)
         if args.png:
-            from ..pipeline import condition_table
-
             table = condition_table(((item.params or {}).get("settings") or {}).get("conditions"))
             for name in args.conditions:
                 key = table[name].dataset_name

@@ -7,7 +7,7 @@ def add_arguments(parser):
     parser.add_argument("config", help="TOML config file (see 'synthstem config show')")
     parser.add_argument("--out", required=True, help="dataset folder (created; resumed if unfinished)")
     parser.add_argument("--workers", type=int, default=None,
-                        help="local worker processes (default: all CPUs; 1 = this process)")
+                        help="local worker processes, >= 1 (default: all CPUs; 1 = this process)")
     parser.add_argument("--scheduler", default=None,
                         help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (overrides --workers)")
     parser.add_argument("--seed", type=int, default=None, help="override run.seed")
@@ -19,13 +19,17 @@ def run(args):
     import sys
     from pathlib import Path
 
-    from ..config import load_config
-    from ..pipeline import run_dataset
+    from ..runs.config import load_config
+    from ..runs.run import run_dataset
 
     config = load_config(args.config)
     report = run_dataset(config, args.out, workers=args.workers, scheduler=args.scheduler,
                          seed=args.seed, progress=not args.no_progress)
     out = Path(args.out).resolve()
+    if report.interrupted:
+        print(f"interrupted: {report.done} item(s) made, {report.skipped} already there, "
+              f"{report.n_items} planned; run the same command to complete {out}", file=sys.stderr)
+        return 130
     print(f"items: {report.done} made, {report.skipped} already there, "
           f"{len([f for f in report.failed if f.get('index', -1) >= 0])} failed, "
           f"{report.n_items} planned; {report.wall:.1f} s")

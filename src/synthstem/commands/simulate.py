@@ -35,8 +35,9 @@ def _elements(text):
 def run(args):
     from pathlib import Path
 
-    from ..config import config_from_dict, load_config
-    from ..pipeline import plan, process_task
+    from ..runs.config import config_from_dict, load_config
+    from ..runs.plan import plan
+    from ..runs.write import process_task
 
     base = load_config(args.config).to_dict()
     base["run"]["kind"] = "general"

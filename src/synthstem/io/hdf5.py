@@ -30,6 +30,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from ..structures.columns import Columns
 from .files import atomic_path
 
 ROOT_ATTRS = ("angstrom_xy", "chemical_formula", "hkl_plane", "icsd_collcode", "uvw_direction")
@@ -100,7 +101,7 @@ class Item:
         Projected atom positions [pixels] (x, y).
     extra_coords : dict[str, ndarray]
         Other projections ('dlo_coords', 'dmd_coords'), float32 (n, 2).
-    columns : Columns or dict or None
+    columns : Columns or None
         Merged columns (xy, label, counts, z_sum, atom_indices).
     numbers : ndarray (n,) int or None
         Atomic number of each atom of ``full_coords``.
@@ -145,13 +146,25 @@ class Item:
         return ["raw", *self.images, *(f"peak_map_{k}" for k in self.peak_maps)]
 
 
+def as_columns(columns, what="columns"):
+    """``columns`` as :class:`~synthstem.structures.columns.Columns` (a dict with exactly its
+    fields is converted; anything else is a ValueError naming ``what``)."""
+    if columns is None or isinstance(columns, Columns):
+        return columns
+    if isinstance(columns, dict):
+        try:
+            return Columns(**columns)
+        except TypeError as err:
+            raise ValueError(f"{what}: {err}") from None
+    raise ValueError(f"{what} must be synthstem.structures.columns.Columns, got {type(columns).__name__}")
+
+
 def _columns_to_arrays(columns):
-    get = (lambda k: columns[k]) if isinstance(columns, dict) else (lambda k: getattr(columns, k))
-    xy = np.asarray(get("xy"), dtype=np.float64).reshape(-1, 2)
-    label = [str(s) for s in get("label")]
-    counts = np.asarray(get("counts"), dtype=np.int64)
-    z_sum = np.asarray(get("z_sum"), dtype=np.float64)
-    indices = [np.asarray(a, dtype=np.int64).ravel() for a in get("atom_indices")]
+    xy = np.asarray(columns.xy, dtype=np.float64).reshape(-1, 2)
+    label = [str(s) for s in columns.label]
+    counts = np.asarray(columns.counts, dtype=np.int64)
+    z_sum = np.asarray(columns.z_sum, dtype=np.float64)
+    indices = [np.asarray(a, dtype=np.int64).ravel() for a in columns.atom_indices]
     offsets = np.cumsum([0, *(len(a) for a in indices)]).astype(np.int64)
     flat = np.concatenate(indices) if indices else np.zeros(0, np.int64)
     return dict(xy=xy, label=label, counts=counts, z_sum=z_sum, atom_indices=flat,
@@ -163,14 +176,8 @@ def _columns_from_group(g):
     label = [s.decode() if isinstance(s, bytes) else str(s) for s in g["label"][()]]
     offsets = g["atom_offsets"][()]
     flat = g["atom_indices"][()]
-    data = dict(xy=xy, label=label, counts=g["counts"][()], z_sum=g["z_sum"][()],
-                atom_indices=[flat[offsets[k]:offsets[k + 1]] for k in range(len(offsets) - 1)])
-    try:
-        from synthstem.structures.columns import Columns
-
-        return Columns(**data)
-    except Exception:  # structures not installed / other signature: keep the plain dict
-        return data
+    return Columns(xy=xy, label=label, counts=g["counts"][()], z_sum=g["z_sum"][()],
+                   atom_indices=[flat[offsets[k]:offsets[k + 1]] for k in range(len(offsets) - 1)])
 
 
 def _json(obj):
@@ -235,8 +242,9 @@ def write_item(path, item):
         ours.attrs.create("version", str(item.version), dtype=_UTF8)
         if item.noise:  # a dataset, not an attribute: may exceed the 64 kB attribute limit
             ours.create_dataset("noise", data=_json(item.noise), dtype=_UTF8)
-        column_sets = {"columns": item.columns}
-        column_sets.update({f"columns_dfct{k}": v for k, v in sorted(item.defect_columns.items())})
+        column_sets = {"columns": as_columns(item.columns)}
+        column_sets.update({f"columns_dfct{k}": as_columns(v, f"defect_columns[{k}]")
+                            for k, v in sorted(item.defect_columns.items())})
         for group, columns in column_sets.items():
             if columns is None:
                 continue

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
-from ..random import as_rng
+from ..random import STAGE_NOISE, STAGE_NOISE_USER, as_rng, item_seed_sequence, named_seed_sequence
 from . import extras
 from .stem_noise import NoiseParams, _check_scalar, draw_noise_params, poisson_counts, prepare_image, shift_rows
 
@@ -35,7 +35,10 @@ __all__ = [
     "Condition",
     "ConditionParams",
     "condition_from_dict",
+    "REFERENCE_CONDITIONS",
+    "SEED_CHILDREN",
     "get_condition",
+    "noise_seed_sequence",
     "register_condition",
 ]
 
@@ -230,8 +233,11 @@ class Condition:
         """
         if self.is_raw:
             img = np.array(image, dtype=np.float64)
-            if img.ndim != 2 or not np.all(np.isfinite(img)):
-                raise ValueError(f"image must be a finite 2-D array, got shape {img.shape}")
+            if img.ndim != 2:
+                raise ValueError(f"image must be a 2-D array, got shape {img.shape}")
+            bad = int(np.count_nonzero(~np.isfinite(img)))
+            if bad:
+                raise ValueError(f"image has {bad} NaN or infinite pixel(s); it must be finite")
             return img
         counts = self.counts_per_pixel(pixel_size)
         img = prepare_image(image, self.blur, self.background)
@@ -281,27 +287,38 @@ class Condition:
         return xy
 
 
+#: The reference (atomagined) conditions: name, seed child, blur, counts, scan, background,
+#: defect level, stem index. The seed child is the condition's fixed noise stream
+#: (``noise_seed_sequence``): never renumber one, and give a new entry an unused number,
+#: so that existing images keep their bytes. 'raw' (no noise) is child 0.
+_REFERENCE_TABLE = (
+    ("clean", 1, 0.8, 400, 0.75, 2, 0, 0),
+    ("blur1", 2, 1.8, 400, 0.75, 2, 0, 0),
+    ("blur2", 3, 2.8, 400, 0.75, 2, 0, 0),
+    ("cnts1", 4, 0.8, 100, 0.75, 2, 0, 0),
+    ("cnts2", 5, 0.8, 40, 0.75, 2, 0, 0),
+    ("scan1", 6, 0.8, 400, 1.00, 2, 0, 0),
+    ("scan2", 7, 0.8, 400, 1.25, 2, 0, 0),
+    ("bkgd1", 8, 0.8, 400, 0.75, 6, 0, 0),
+    ("bkgd2", 9, 0.8, 400, 0.75, 10, 0, 0),
+    ("blbk1", 10, 1.8, 400, 1.00, 6, 0, 0),
+    ("blbk2", 11, 2.8, 400, 1.25, 10, 0, 0),
+    ("dfct1", 12, 0.8, 400, 0.75, 2, 1, 0),
+    ("dfct2", 13, 0.8, 400, 0.75, 2, 2, 0),
+    ("comb1", 14, 1.8, 100, 1.00, 6, 1, 1),
+    ("comb2", 15, 2.8, 100, 1.25, 6, 1, 2),
+)
+
+#: fixed noise-stream child of each reference condition (see ``noise_seed_sequence``)
+SEED_CHILDREN: dict[str, int] = {"raw": 0, **{row[0]: row[1] for row in _REFERENCE_TABLE}}
+
+#: the reference conditions in the atomagined order ('all' in a config)
+REFERENCE_CONDITIONS: tuple[str, ...] = tuple(SEED_CHILDREN)
+
+
 def _reference_conditions():
-    table = [
-        # name, blur, counts, scan, background, defect_level, stem_index
-        ("clean", 0.8, 400, 0.75, 2, 0, 0),
-        ("blur1", 1.8, 400, 0.75, 2, 0, 0),
-        ("blur2", 2.8, 400, 0.75, 2, 0, 0),
-        ("cnts1", 0.8, 100, 0.75, 2, 0, 0),
-        ("cnts2", 0.8, 40, 0.75, 2, 0, 0),
-        ("scan1", 0.8, 400, 1.00, 2, 0, 0),
-        ("scan2", 0.8, 400, 1.25, 2, 0, 0),
-        ("bkgd1", 0.8, 400, 0.75, 6, 0, 0),
-        ("bkgd2", 0.8, 400, 0.75, 10, 0, 0),
-        ("blbk1", 1.8, 400, 1.00, 6, 0, 0),
-        ("blbk2", 2.8, 400, 1.25, 10, 0, 0),
-        ("dfct1", 0.8, 400, 0.75, 2, 1, 0),
-        ("dfct2", 0.8, 400, 0.75, 2, 2, 0),
-        ("comb1", 1.8, 100, 1.00, 6, 1, 1),
-        ("comb2", 2.8, 100, 1.25, 6, 1, 2),
-    ]
     out = {"raw": Condition("raw")}
-    for name, blur, counts, scan, bg, level, stem in table:
+    for name, _, blur, counts, scan, bg, level, stem in _REFERENCE_TABLE:
         out[name] = Condition(name, blur=blur, counts=counts, scan=scan, background=bg, defect_level=level, stem_index=stem)
     return out
 
@@ -366,3 +383,17 @@ def register_condition(condition, overwrite=False):
         raise ValueError(f"condition {condition.name!r} is already registered (pass overwrite=True to replace it)")
     CONDITIONS[condition.name] = condition
     return condition
+
+
+def noise_seed_sequence(run_seed, item_index, name):
+    """The noise stream of condition ``name`` in item ``item_index`` of a run.
+
+    A reference condition uses its fixed child ``SEED_CHILDREN[name]`` of the item's
+    ``STAGE_NOISE`` stream; any other name (user conditions) its own stream keyed by the
+    name's bytes (``STAGE_NOISE_USER``). Neither depends on which other conditions a run
+    makes or in which order.
+    """
+    child = SEED_CHILDREN.get(name)
+    if child is not None:
+        return item_seed_sequence(run_seed, item_index, STAGE_NOISE, child=child)
+    return named_seed_sequence(run_seed, item_index, STAGE_NOISE_USER, name)

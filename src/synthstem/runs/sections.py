@@ -1,35 +1,25 @@
-"""Run configuration: typed, validated, unknown keys are errors.
+"""The tables of a run configuration (``[run]``, ``[microscope]``, ... ``[[structures]]``).
 
-A config is a TOML file (read with :mod:`tomllib`) with the tables documented in
-``docs/datasets.md``; ``synthstem config show`` prints every key with its default.
-Validation errors are ``ValueError`` naming the key path, e.g.
-``microscope.energy: Input should be greater than 0 (got -1)``.
+Plain validated data: pydantic models, strict types, unknown keys are errors. Assembled
+into :class:`synthstem.runs.config.Config`.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Literal, Union
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10: the same parser from PyPI
-    import tomli as tomllib
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-#: every distortion condition of atomagined, in its order ('raw' is the noise-free image)
-ALL_CONDITIONS = ("raw", "clean", "blur1", "blur2", "cnts1", "cnts2", "scan1", "scan2",
-                  "bkgd1", "bkgd2", "blbk1", "blbk2", "dfct1", "dfct2", "comb1", "comb2")
-EXPORTS = ("coco", "cvat", "masks", "heatmaps", "boxes")
+from ..noise.conditions import condition_from_dict
+from ..structures.names import check_uvw
 
 
-class _Model(BaseModel):
+class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True)
 
 
-class RunSection(_Model):
+class RunSection(Model):
     """``[run]``: what kind of dataset and its seed."""
 
     name: str = Field("dataset", description="dataset name (recorded in the manifest)")
@@ -37,7 +27,7 @@ class RunSection(_Model):
     seed: int = Field(0, ge=0, description="run seed: every item's random stream derives from it")
 
 
-class MicroscopeSection(_Model):
+class MicroscopeSection(Model):
     """``[microscope]``: probe optics and detector (fields of synthstem.Microscope)."""
 
     energy: float = Field(200e3, gt=0, description="acceleration voltage [eV]")
@@ -71,7 +61,7 @@ class MicroscopeSection(_Model):
         return v
 
 
-class SimulationSection(_Model):
+class SimulationSection(Model):
     """``[simulation]``: field of view, sampling and algorithm."""
 
     method: Literal["prism", "multislice", "incoherent"] = Field(
@@ -97,7 +87,7 @@ class SimulationSection(_Model):
         return value
 
 
-class StructureEntry(_Model):
+class StructureEntry(Model):
     """One ``[[structures]]`` entry: a prototype or a CIF, and its viewing directions."""
 
     prototype: str | None = Field(
@@ -110,19 +100,28 @@ class StructureEntry(_Model):
     uvw: Union[Literal["all"], list[list[int]]] = Field(
         [[0, 0, 1]], description="zone axes [[u, v, w], ...] or 'all' symmetry-distinct ones")
     max_index: int = Field(1, ge=1, le=4, description="largest |u|, |v|, |w| for uvw = 'all'")
+    allow_large_indices: bool = Field(
+        False, description="allow zone-axis indices beyond [-2, 2] (up to 9; slow, large cells)")
     id: int | None = Field(None, ge=0, le=999999, description="structure id (default: the CIF's, else numbered from 1)")
 
-    @field_validator("uvw")
-    @classmethod
-    def _uvw(cls, v):
-        if v == "all":
-            return v
-        if not v:
-            raise ValueError("needs at least one zone axis")
-        for axis in v:
-            if len(axis) != 3 or not any(axis) or max(abs(i) for i in axis) > 9:
-                raise ValueError(f"zone axis must be three integers in [-9, 9], not all zero, got {axis}")
-        return v
+    @model_validator(mode="after")
+    def _zone_axes(self):
+        # the rule of a run (synthstem.structures.orient): structures.names.check_uvw
+        if self.uvw == "all":
+            if self.max_index > 2 and not self.allow_large_indices:
+                raise ValueError(f"uvw: max_index = {self.max_index} needs allow_large_indices = true")
+            return self
+        if not self.uvw:
+            raise ValueError("uvw: needs at least one zone axis")
+        for axis in self.uvw:
+            try:
+                check_uvw(axis, allow_large_indices=self.allow_large_indices)
+            except ValueError as err:
+                raise ValueError(f"uvw: {err}".replace("pass allow_large_indices=True",
+                                                       "set allow_large_indices = true")) from None
+            if max(abs(i) for i in axis) > 9:
+                raise ValueError(f"uvw: indices must be in [-9, 9] (item names), got {axis}")
+        return self
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -141,7 +140,7 @@ class StructureEntry(_Model):
         return self
 
 
-class AugmentSection(_Model):
+class AugmentSection(Model):
     """``[output.augment]``: augmented variants of every exported image."""
 
     variants: int = Field(0, ge=0, le=1000, description="augmented variants per exported image")
@@ -158,7 +157,7 @@ class AugmentSection(_Model):
         return v
 
 
-class SplitsSection(_Model):
+class SplitsSection(Model):
     """``[output.splits]``: train/test split and few-shot subsets of the exports."""
 
     by: Literal["none", "structure", "prototype"] = Field(
@@ -176,7 +175,7 @@ class SplitsSection(_Model):
         return v
 
 
-class PeaksSection(_Model):
+class PeaksSection(Model):
     """``[output.peaks]``: the peak-map rule (synthstem.labels.peaks)."""
 
     radius: float = Field(2.5, gt=0, le=20, description="peak to column distance [pixels]")
@@ -191,7 +190,7 @@ class PeaksSection(_Model):
         return v
 
 
-class OutputSection(_Model):
+class OutputSection(Model):
     """``[output]``: which conditions, PNGs and exports."""
 
     conditions: Union[Literal["all"], list[str]] = Field(
@@ -232,7 +231,7 @@ def _check_conditions(v):
     return v
 
 
-class RetrievalSection(_Model):
+class RetrievalSection(Model):
     """``[retrieval]``: targets and their twins among the choices (run.kind = 'retrieval')."""
 
     scale: float = Field(1.0, gt=0, le=100, description="multiplies targets and choices")
@@ -263,7 +262,7 @@ class RetrievalSection(_Model):
         return max(1, round(self.choices * self.scale))
 
 
-class DefectsSection(_Model):
+class DefectsSection(Model):
     """``[defects]``: point defects of the dfct / comb conditions."""
 
     kinds: list[Literal["vacancy", "substitution", "interstitial"]] = Field(
@@ -277,7 +276,7 @@ class DefectsSection(_Model):
         return v
 
 
-class ConditionTable(_Model):
+class ConditionTable(Model):
     """One ``[conditions.NAME]`` table: a user condition (synthstem.noise.conditions).
 
     Unset keys come from ``base`` (a named condition) or the Condition defaults.
@@ -305,219 +304,5 @@ class ConditionTable(_Model):
 
 def user_condition(name, table):
     """The :class:`~synthstem.noise.conditions.Condition` of a ``[conditions.NAME]`` table."""
-    from .noise.conditions import condition_from_dict
-
     values = table.values() if isinstance(table, ConditionTable) else dict(table)
     return condition_from_dict(name, values)
-
-
-class Config(_Model):
-    """A whole run configuration (see ``synthstem config show``)."""
-
-    run: RunSection = RunSection()
-    microscope: MicroscopeSection = MicroscopeSection()
-    simulation: SimulationSection = SimulationSection()
-    structures: list[StructureEntry] = Field(
-        [StructureEntry(prototype="perovskite")], description="[[structures]] entries")
-    output: OutputSection = OutputSection()
-    retrieval: RetrievalSection = RetrievalSection()
-    defects: DefectsSection = DefectsSection()
-    user_conditions: dict[str, ConditionTable] = Field(
-        {}, alias="conditions", description="[conditions.NAME] tables: user-defined conditions")
-    base_dir: str = Field(".", description="folder that relative CIF paths start from (set by load_config)")
-
-    @field_validator("structures")
-    @classmethod
-    def _nonempty(cls, v):
-        if not v:
-            raise ValueError("needs at least one [[structures]] entry")
-        return v
-
-    @model_validator(mode="after")
-    def _condition_names(self):
-        # errors raised here carry their own key path ('conditions.x', 'output.conditions')
-        for name, table in self.user_conditions.items():
-            if name in ALL_CONDITIONS:
-                raise ValueError(f"conditions.{name}: {name!r} is a reference condition; pick another name")
-            try:
-                user_condition(name, table)
-            except ValueError as err:
-                raise ValueError(f"conditions.{name}: {err}") from None
-        known = [*ALL_CONDITIONS, *self.user_conditions]
-        for key, v in (("output.conditions", self.output.conditions),
-                       ("retrieval.target_conditions", self.retrieval.target_conditions),
-                       ("retrieval.choice_conditions", self.retrieval.choice_conditions)):
-            bad = [] if v == "all" else [c for c in v if c not in known]
-            if bad:
-                raise ValueError(f"{key}: unknown conditions {bad}; known: {known}")
-        table = self.condition_table()
-        roles = ("general",) if self.run.kind == "general" else ("target", "choice")
-        made = {table[c].dataset_name for r in roles for c in self.conditions(r)}
-        if self.output.exports or self.output.augment.variants:
-            missing = [c for c in self.export_conditions() if c not in made]
-            if missing:
-                raise ValueError(f"output.export_conditions: {missing} are not made by the run's "
-                                 f"conditions; made: {sorted(made)}")
-        return self
-
-    def export_conditions(self):
-        """Dataset names of the exported images ('dfct1' -> 'stem00-dfct1')."""
-        table = self.condition_table()
-        return [table[c].dataset_name if c in table else c for c in self.output.export_conditions]
-
-    def conditions(self, role="general"):
-        """Condition names of an item of ``role`` ('general', 'target', 'choice')."""
-        v = {"general": self.output.conditions, "target": self.retrieval.target_conditions,
-             "choice": self.retrieval.choice_conditions}[role]
-        return list(ALL_CONDITIONS) if v == "all" else list(v)
-
-    def condition_table(self):
-        """{name: Condition}: the reference conditions and this config's user conditions."""
-        from .noise.conditions import CONDITIONS
-
-        table = {n: CONDITIONS[n] for n in ALL_CONDITIONS}
-        table.update({n: user_condition(n, t) for n, t in self.user_conditions.items()})
-        return table
-
-    def to_dict(self):
-        """JSON/TOML-safe dict of every key (defaults included; user conditions as set)."""
-        d = self.model_dump(mode="json", by_alias=True, exclude={"user_conditions"})
-        d["conditions"] = {n: t.values() for n, t in self.user_conditions.items()}
-        return d
-
-    def cif_path(self, entry):
-        p = Path(entry.cif)
-        return p if p.is_absolute() else Path(self.base_dir) / p
-
-
-_TYPE_TAGS = {"str", "int", "float", "bool", "none", "list", "dict"}
-
-
-def _loc(loc):
-    """'structures[0].uvw' from pydantic's loc, dropping union-branch tags like
-    "literal['all']" or 'list[list[int]]'."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif str(part).isidentifier() and str(part) not in _TYPE_TAGS:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-def format_validation_error(err, source=""):
-    lines = []
-    seen = set()
-    for e in err.errors():
-        key = _loc(e["loc"]) or "(top level)"
-        msg = e["msg"].removeprefix("Value error, ")
-        if not e["loc"] and ": " in msg and msg.split(": ", 1)[0].replace(".", "").replace("_", "").isalnum():
-            key, msg = msg.split(": ", 1)  # model-level errors name their own key path
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key"
-        inp = e.get("input")
-        text = f"{key}: {msg}"
-        if e["type"] not in ("extra_forbidden", "missing") and not isinstance(inp, (dict, list)):
-            text += f" (got {inp!r})"
-        if text not in seen:
-            seen.add(text)
-            lines.append(text)
-    head = f"invalid config {source}".rstrip() + ":\n  "
-    return head + "\n  ".join(lines)
-
-
-def config_from_dict(data, source="", base_dir="."):
-    """Validate a plain dict (as parsed from TOML) into a :class:`Config`."""
-    if not isinstance(data, dict):
-        raise ValueError(f"config must be a table, got {type(data).__name__}")
-    data = dict(data)
-    data.setdefault("base_dir", str(base_dir))
-    try:
-        return Config.model_validate(data)
-    except ValidationError as err:
-        raise ValueError(format_validation_error(err, source)) from None
-
-
-def load_config(path=None):
-    """Read and validate a TOML config; ``None`` gives the defaults.
-
-    Raises ``FileNotFoundError`` or ``ValueError`` (naming the key path).
-    """
-    if path is None:
-        return Config()
-    if isinstance(path, dict):
-        return config_from_dict(path)
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"config file not found: {path}")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"{path}: not valid TOML: {err}") from None
-    if "base_dir" in data:
-        raise ValueError(f"{path}: base_dir: unknown key")
-    return config_from_dict(data, source=str(path), base_dir=path.resolve().parent)
-
-
-# -- TOML output (tomllib only reads) -----------------------------------------------------
-def _toml_value(v):
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + "}"
-    raise TypeError(f"cannot write {type(v).__name__} to TOML")
-
-
-def _toml_key(k):
-    return k if k.replace("_", "").replace("-", "").isalnum() else _toml_value(k)
-
-
-def _describe(model_cls, key):
-    f = model_cls.model_fields.get(key)
-    return f.description if f is not None and f.description else ""
-
-
-def to_toml(config, comments=True):
-    """The whole config as TOML text, every default written out (None values as comments)."""
-    data = config.to_dict()
-    data.pop("base_dir", None)
-    out = []
-
-    def table(name, values, cls, header):
-        if header:
-            out.append(header)
-        sub = []
-        for k, v in values.items():
-            field_cls = cls.model_fields[k].annotation if cls is not None else None
-            if isinstance(v, dict) and isinstance(field_cls, type) and issubclass(field_cls, BaseModel):
-                sub.append((k, v, field_cls))
-                continue
-            note = f"  # {_describe(cls, k)}" if comments and cls is not None and _describe(cls, k) else ""
-            if v is None:
-                out.append(f"# {k} = (unset){note}")
-            else:
-                out.append(f"{_toml_key(k)} = {_toml_value(v)}{note}")
-        out.append("")
-        for k, v, c in sub:
-            table(f"{name}.{k}", v, c, f"[{name}.{k}]")
-
-    for section in ("run", "microscope", "simulation", "output", "retrieval", "defects"):
-        cls = Config.model_fields[section].annotation
-        table(section, data[section], cls, f"[{section}]")
-    for entry in data["structures"]:
-        table("structures", entry, StructureEntry, "[[structures]]")
-    if data.get("conditions"):
-        for name, values in data["conditions"].items():
-            table(f"conditions.{name}", values, None, f"[conditions.{_toml_key(name)}]")
-    elif comments:
-        out.append("# [conditions.NAME]  user-defined conditions, e.g.")
-        out.append('# [conditions.lowdose]\n# base = "clean"\n# dose = 2000.0  # [e-/Angstrom^2]\n'
-                   "# drift = 1.5  # [px]   (use the name in output.conditions)")
-        out.append("")
-    return "\n".join(out).rstrip() + "\n"

@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from synthstem.config import ALL_CONDITIONS, Config, config_from_dict, load_config, to_toml
+from synthstem.noise.conditions import REFERENCE_CONDITIONS as ALL_CONDITIONS
+from synthstem.runs.config import Config, config_from_dict, load_config
+from synthstem.runs.toml import to_toml
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -49,6 +51,7 @@ def test_defaults_and_show_round_trip():
     ({"extra_table": {}}, "extra_table: unknown key"),
 ])
 def test_bad_configs_name_the_key(data, key):
+    data = {"structures": [{"prototype": "fcc"}], **data}
     with pytest.raises(ValueError) as err:
         config_from_dict(data)
     assert key in str(err.value)
@@ -56,7 +59,7 @@ def test_bad_configs_name_the_key(data, key):
 
 def test_toml_file_errors(tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text("[microscope]\nenergy = 0\n")
+    bad.write_text("[microscope]\nenergy = 0\n[[structures]]\nprototype = 'fcc'\n")
     with pytest.raises(ValueError, match=r"microscope\.energy"):
         load_config(bad)
     broken = tmp_path / "broken.toml"
@@ -91,15 +94,70 @@ def test_shipped_configs_are_valid(name):
 
 def test_phonon_settings_reach_the_simulation(tmp_path):
     """phonons / phonon_rms from the config are what the item's simulation used."""
-    from synthstem.pipeline import _simulate
+    from synthstem.runs.build import simulate_cell
     from synthstem.structures.orient import orient
     from synthstem.structures.prototypes import prototype
 
     cell = orient(prototype("fcc", elements="Au"), (0, 0, 1), size=8.0)
     settings = config_from_dict({"simulation": {"method": "incoherent", "pixels": 32, "size": 8.0,
-                                                "phonons": 2, "phonon_rms": {"Au": 0.1}}}).to_dict()
-    res = _simulate(cell, settings, seed=3)
+                                                "phonons": 2, "phonon_rms": {"Au": 0.1}},
+                                 "structures": [{"prototype": "fcc"}]}).to_dict()
+    res = simulate_cell(cell, settings, seed=3)
     assert res.params["phonons"] == 2
     assert res.params["phonon_rms"] == {"Au": 0.1}
-    static = _simulate(cell, dict(settings, simulation=dict(settings["simulation"], phonons=0)), seed=3)
+    static = simulate_cell(cell, dict(settings, simulation=dict(settings["simulation"], phonons=0)), seed=3)
     assert not (res.image == static.image).all()
+
+
+def test_empty_config_shows_the_minimal_one(tmp_path):
+    empty = tmp_path / "empty.toml"
+    empty.write_text("# nothing\n")
+    with pytest.raises(ValueError, match="empty; the minimal config is") as err:
+        load_config(empty)
+    minimal = str(err.value).split("is:\n", 1)[1]
+    (tmp_path / "minimal.toml").write_text(minimal)
+    assert load_config(tmp_path / "minimal.toml").structures[0].prototype  # and it is valid
+    with pytest.raises(ValueError, match=r"structures: Field required[\s\S]*minimal config"):
+        config_from_dict({"run": {"seed": 1}})
+
+
+@pytest.mark.parametrize("entry, ok", [
+    ({"uvw": [[2, -2, 1]]}, True),
+    ({"uvw": [[3, 0, 0]]}, False),  # a run refuses it: so does the schema
+    ({"uvw": [[3, 0, 0]], "allow_large_indices": True}, True),
+    ({"uvw": [[10, 0, 1]], "allow_large_indices": True}, False),  # item names hold one digit
+    ({"uvw": "all", "max_index": 3}, False),
+    ({"uvw": "all", "max_index": 3, "allow_large_indices": True}, True),
+])
+def test_zone_axis_rule_is_the_run_rule(entry, ok):
+    from synthstem.structures.names import check_uvw
+
+    data = {"structures": [{"prototype": "fcc", **entry}]}
+    if ok:
+        config_from_dict(data)
+    else:
+        with pytest.raises(ValueError, match=r"structures\[0\]"):
+            config_from_dict(data)
+    if entry["uvw"] != "all" and max(abs(i) for i in entry["uvw"][0]) <= 9:  # same verdict as orient's check
+        try:
+            check_uvw(entry["uvw"][0], allow_large_indices=entry.get("allow_large_indices", False))
+            assert ok
+        except ValueError:
+            assert not ok
+
+
+def test_condition_seeds_do_not_depend_on_list_order():
+    """A reference condition's stream is its fixed child, whatever the config lists."""
+    import numpy as np
+
+    from synthstem.noise.conditions import SEED_CHILDREN, noise_seed_sequence
+    from synthstem.random import STAGE_NOISE
+
+    assert sorted(SEED_CHILDREN.values()) == list(range(len(SEED_CHILDREN)))  # no child twice
+    # the streams of the pre-refactor code: spawn(16)[position in the atomagined list]
+    legacy = np.random.SeedSequence([7, 3, STAGE_NOISE]).spawn(16)
+    for position, name in enumerate(ALL_CONDITIONS):
+        a = noise_seed_sequence(7, 3, name).generate_state(4)
+        np.testing.assert_array_equal(a, legacy[position].generate_state(4))
+    user = noise_seed_sequence(7, 3, "lowdose").generate_state(4)
+    assert not any(np.array_equal(user, s.generate_state(4)) for s in legacy)

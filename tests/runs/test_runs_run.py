@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synthstem.config import load_config
+from synthstem.runs.config import load_config
 from synthstem.io.hdf5 import item_arrays, read_item
 from synthstem.io.keycsv import read_key_csv
 from synthstem.io.validate import validate_dataset
-from synthstem.pipeline import plan, run_dataset
+from synthstem.runs.plan import plan
+from synthstem.runs.run import run_dataset
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -162,23 +163,63 @@ def test_kill_and_resume_equals_uninterrupted(local_run, tmp_path):
     assert_same_dataset(tmp / "data", out)
 
 
+def failing_build(task):
+    """Builder of test_a_failing_item_does_not_stop_the_others: item 1 fails."""
+    from synthstem.runs.build import build_item
+
+    if task.index == 1:
+        raise RuntimeError("injected failure")
+    return build_item(task)
+
+
 def test_a_failing_item_does_not_stop_the_others(tmp_path):
+    text = TINY.split("[[structures]]")[0] + """
+[[structures]]
+prototype = "fcc"
+elements = "Au"
+uvw = [[0, 0, 1], [1, 1, 0]]
+"""
+    report = run_dataset(load_config(_config(tmp_path, text)), tmp_path / "data", workers=1,
+                         progress=False, builder="test_runs_run:failing_build")
+    assert not report.ok and report.done == 1 and len(report.failed) == 1
+    failures = json.loads((tmp_path / "data" / "failures.json").read_text())
+    assert failures[0]["index"] == 1 and "injected failure" in failures[0]["error"]
+    assert (tmp_path / "data" / "items" / "000001.000001.h5").is_file()
+    assert not json.loads((tmp_path / "data" / "manifest.json").read_text())["complete"]
+    problems, _ = validate_dataset(tmp_path / "data")
+    assert any("not complete" in p for p in problems)
+
+
+def test_bad_inputs_are_refused_before_anything_is_written(tmp_path):
     (tmp_path / "bad.cif").write_text("data_broken\n_cell_length_a nonsense\n")
     text = TINY.split("[[structures]]")[0] + """
 [[structures]]
 cif = "bad.cif"
 [[structures]]
+cif = "missing.cif"
+[[structures]]
+prototype = "fcc"
+elements = {A = "Xx"}
+[[structures]]
 prototype = "fcc"
 elements = "Cu"
 """
-    report = run_dataset(load_config(_config(tmp_path, text)), tmp_path / "data", workers=1, progress=False)
-    assert not report.ok and report.done == 1 and len(report.failed) == 1
-    failures = json.loads((tmp_path / "data" / "failures.json").read_text())
-    assert failures[0]["structure"]["cif"].endswith("bad.cif") and failures[0]["error"]
-    assert (tmp_path / "data" / "items" / "000002.000001.h5").is_file()
-    assert not json.loads((tmp_path / "data" / "manifest.json").read_text())["complete"]
-    problems, _ = validate_dataset(tmp_path / "data")
-    assert any("not complete" in p for p in problems)
+    out = tmp_path / "data"
+    with pytest.raises(ValueError) as err:
+        run_dataset(load_config(_config(tmp_path, text)), out, workers=1, progress=False)
+    lines = str(err.value).splitlines()
+    assert any("structures[0]" in x and "bad.cif" in x for x in lines)
+    assert any("structures[1]" in x and "missing.cif" in x and "not found" in x for x in lines)
+    assert any("structures[2]" in x for x in lines)
+    assert not any("structures[3]" in x for x in lines)
+    assert not out.exists()
+    for workers in (0, -1):
+        with pytest.raises(ValueError, match="workers must be an integer >= 1"):
+            run_dataset(load_config(_config(tmp_path)), out, workers=workers, progress=False)
+        assert not out.exists()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="is a file"):
+        run_dataset(load_config(_config(tmp_path)), tmp_path / "file", workers=1, progress=False)
 
 
 def test_resume_refuses_another_config(local_run, tmp_path):

@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from synthstem.config import config_from_dict, load_config
+from synthstem.runs.config import config_from_dict, load_config
 from synthstem.io.hdf5 import read_item
 from synthstem.noise.conditions import ConditionParams, condition_from_dict
-from synthstem.pipeline import run_dataset
+from synthstem.runs.run import run_dataset
 
 CONFIG = """
 [run]
@@ -118,7 +118,7 @@ def test_drifted_images_get_moved_labels(run):
 ])
 def test_condition_config_errors_name_the_key(data, key):
     with pytest.raises(ValueError) as err:
-        config_from_dict(data)
+        config_from_dict({"structures": [{"prototype": "fcc"}], **data})
     assert key in str(err.value)
 
 

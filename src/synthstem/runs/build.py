@@ -1,0 +1,173 @@
+"""Build one item in memory: a :class:`~synthstem.runs.task.Task` -> an ``Item``.
+
+Third step of a run, and a pure function of the task: structure (bulk -> optional sub-cell
+shift -> oriented cube), simulation (frozen phonons from the item's ``STAGE_SIMULATE``
+stream), point-defect variants (``STAGE_DEFECT``), noise conditions (each from its own
+stream, :func:`synthstem.noise.conditions.noise_seed_sequence`) and labels (columns, peak
+maps). Nothing is written here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+
+from .._version import __version__
+from ..io.hdf5 import DEFECT_COORDS, Item, root_attrs
+from ..labels.peaks import peak_map
+from ..noise.conditions import noise_seed_sequence
+from ..physics.optics import Microscope
+from ..physics.simulate import simulate
+from ..random import STAGE_DEFECT, STAGE_SIMULATE, STAGE_STRUCTURE, item_seed_sequence, seed_int
+from ..structures.columns import merge_columns
+from ..structures.defects import add_point_defect
+from ..structures.orient import orient
+from .sources import load_atoms
+
+
+def subcell_shift(atoms, uvw, rng):
+    """Translate the bulk crystal by a random sub-cell vector perpendicular to the beam.
+
+    The vector is a uniform random fraction of the unit cell with its component along the
+    beam direction ``uvw`` removed (so the thickness does not change); atoms are wrapped
+    back into the (periodic) unit cell. Returns (atoms, translation [Angstrom]).
+    """
+    atoms = atoms.copy()
+    cell = np.asarray(atoms.cell)
+    t = rng.random(3) @ cell
+    beam = np.asarray(uvw, dtype=float) @ cell
+    beam /= np.linalg.norm(beam)
+    t -= (t @ beam) * beam
+    atoms.translate(t)
+    atoms.wrap()
+    return atoms, t
+
+
+def simulate_cell(cell, physics, seed):
+    """Simulate an oriented cell with a task's ``physics`` parameters and a phonon seed."""
+    sim = physics["simulation"]
+    return simulate(cell, microscope=Microscope(**physics["microscope"]), pixels=sim["pixels"],
+                    method=sim["method"], interpolation=sim["interpolation"],
+                    slice_thickness=sim["slice_thickness"], phonons=sim["phonons"],
+                    phonon_rms=sim["phonon_rms"], seed=seed)
+
+
+def _jsonable(obj):
+    return json.loads(json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+
+
+class _Clock:
+    """Seconds spent per stage."""
+
+    def __init__(self):
+        self.timings = {"structure": 0.0, "simulate": 0.0, "noise": 0.0, "labels": 0.0}
+        self._t0 = time.perf_counter()
+
+    def lap(self, stage):
+        now = time.perf_counter()
+        self.timings[stage] += now - self._t0
+        self._t0 = now
+
+
+def build_item(task):
+    """Build one item in memory.
+
+    Parameters
+    ----------
+    task : synthstem.runs.task.Task
+
+    Returns
+    -------
+    item : synthstem.io.hdf5.Item
+    timings : dict
+        Seconds per stage ('structure', 'simulate', 'noise', 'labels').
+    """
+    sim = task.physics["simulation"]
+    pixels = sim["pixels"]
+    clock = _Clock()
+
+    atoms, meta = load_atoms(task.structure)
+    shift = None
+    if task.shift:
+        rng = np.random.default_rng(item_seed_sequence(task.seed, task.index, STAGE_STRUCTURE))
+        atoms, shift = subcell_shift(atoms, task.uvw, rng)
+    cell = orient(atoms, task.uvw, size=sim["size"], structure_id=task.structure_id,
+                  source=meta["source"], allow_large_indices=task.allow_large_indices)
+    clock.lap("structure")
+
+    sim_seed = seed_int(item_seed_sequence(task.seed, task.index, STAGE_SIMULATE))
+    res = simulate_cell(cell, task.physics, sim_seed)
+    clock.lap("simulate")
+
+    columns = merge_columns(cell, pixels)
+    peak_maps = {"clean": peak_map(res.image, columns.xy, **task.peaks)}
+    clock.lap("labels")
+
+    # defect variants: one defect cell per level, simulated with the same phonon seed
+    conds = {n: c for n, c in task.condition_objects().items() if n != "raw"}
+    levels = sorted({c.defect_level for c in conds.values() if c.defect_level})
+    defect_images, defects, extra_coords, defect_columns = {}, [], {}, {}
+    for level in levels:
+        rng = np.random.default_rng(item_seed_sequence(task.seed, task.index, STAGE_DEFECT, child=level))
+        kind = task.defect_kinds[int(rng.integers(len(task.defect_kinds)))]
+        dcell, record = add_point_defect(cell, kind, level, rng, pixels=pixels)
+        clock.lap("structure")
+        dres = simulate_cell(dcell, task.physics, sim_seed)
+        clock.lap("simulate")
+        defect_images[level] = dres.image
+        extra_coords[DEFECT_COORDS[level]] = np.asarray(dres.coords, np.float32)
+        defect_columns[level] = merge_columns(dcell, pixels)
+        peak_maps[f"dfct{level}"] = peak_map(dres.image, defect_columns[level].xy, **task.peaks)
+        for c in conds.values():  # one record per condition that shows this defect
+            if c.defect_level == level:
+                defects.append(dict(_jsonable(record.to_dict()), condition=c.dataset_name))
+        clock.lap("labels")
+
+    pixel_size = float(sim["size"]) / pixels  # [Angstrom]: conditions with a dose need it
+    images, noise = {}, {}
+    for name, cond in conds.items():
+        rng = np.random.default_rng(noise_seed_sequence(task.seed, task.index, name))
+        source = defect_images[cond.defect_level] if cond.defect_level else res.image
+        img, params = cond.apply(source, rng=rng, pixel_size=pixel_size, return_params=True)
+        draws = None if params is None else params.to_dict()
+        images[cond.dataset_name] = np.asarray(img, np.float32)
+        noise[cond.dataset_name] = {
+            "condition": cond.to_dict(), "pixel_size": pixel_size, "draws": draws,
+            "source": f"dfct{cond.defect_level}" if cond.defect_level else "raw",
+            "moves_image": bool(draws and draws.get("drift") is not None) or cond.flyback > 0,
+        }
+    clock.lap("noise")
+
+    structure = {
+        "spec": task.structure, "structure_id": task.structure_id, "formula": cell.formula,
+        "spacegroup": list(cell.spacegroup), "source": str(cell.source),
+        "prototype": meta["prototype"], "citation": meta["citation"],
+        "subcell_shift": None if shift is None else [float(x) for x in shift],
+    }
+    params = {
+        "item": {"index": task.index, "name": task.name, "subset": task.subset, "role": task.role,
+                 "twin": task.twin, "conditions": list(task.conditions)},
+        "structure": structure,
+        "simulation": _jsonable(res.params),
+        "settings": task.settings(),
+    }
+    item = Item(
+        name=task.name,
+        attrs=root_attrs(sim["size"], cell.formula, cell.hkl, task.structure_id, cell.uvw),
+        raw=np.asarray(res.image, np.float64),
+        images=images,
+        peak_maps=peak_maps,
+        full_coords=np.asarray(res.coords, np.float32),
+        extra_coords=extra_coords,
+        columns=columns,
+        numbers=np.asarray(cell.atoms.numbers),
+        defects=defects,
+        params=params,
+        noise=noise,
+        defect_columns=defect_columns,
+        seed={"run_seed": task.seed, "item_index": task.index},
+        version=__version__,
+    )
+    return item, clock.timings

@@ -1,0 +1,192 @@
+"""Run configuration: typed, validated plain data; unknown keys are errors.
+
+First step of a run (config -> plan -> build -> write -> manifest -> exports). A config is
+a TOML file (read with :mod:`tomllib`) with the tables documented in ``docs/datasets.md``;
+``synthstem config show`` prints every key with its default. Validation errors are
+``ValueError`` naming the key path, e.g.
+``microscope.energy: Input should be greater than 0 (got -1)``.
+
+The config copies no table: condition names and parameters are checked against
+:mod:`synthstem.noise.conditions`, zone axes with :func:`synthstem.structures.names.check_uvw`
+(the rule a run applies).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser from PyPI
+    import tomli as tomllib
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from ..noise.conditions import CONDITIONS, REFERENCE_CONDITIONS
+from .sections import (ConditionTable, DefectsSection, MicroscopeSection, OutputSection,
+                       RetrievalSection, RunSection, SimulationSection, StructureEntry, Model,
+                       user_condition)
+
+#: the smallest config a run accepts (shown when a config has no [[structures]])
+MINIMAL_CONFIG = '''[[structures]]
+prototype = "perovskite/SrTiO3"
+uvw = [[0, 0, 1]]
+'''
+#: the structure of ``synthstem config show`` without a file
+EXAMPLE_STRUCTURE = {"prototype": "perovskite"}
+
+
+class Config(Model):
+    """A whole run configuration (see ``synthstem config show``)."""
+
+    run: RunSection = RunSection()
+    microscope: MicroscopeSection = MicroscopeSection()
+    simulation: SimulationSection = SimulationSection()
+    structures: list[StructureEntry] = Field(description="[[structures]] entries (required)")
+    output: OutputSection = OutputSection()
+    retrieval: RetrievalSection = RetrievalSection()
+    defects: DefectsSection = DefectsSection()
+    user_conditions: dict[str, ConditionTable] = Field(
+        {}, alias="conditions", description="[conditions.NAME] tables: user-defined conditions")
+    base_dir: str = Field(".", description="folder that relative CIF paths start from (set by load_config)")
+
+    @field_validator("structures")
+    @classmethod
+    def _nonempty(cls, v):
+        if not v:
+            raise ValueError("needs at least one [[structures]] entry")
+        return v
+
+    @model_validator(mode="after")
+    def _condition_names(self):
+        # errors raised here carry their own key path ('conditions.x', 'output.conditions')
+        for name, table in self.user_conditions.items():
+            if name in REFERENCE_CONDITIONS:
+                raise ValueError(f"conditions.{name}: {name!r} is a reference condition; pick another name")
+            try:
+                user_condition(name, table)
+            except ValueError as err:
+                raise ValueError(f"conditions.{name}: {err}") from None
+        known = [*REFERENCE_CONDITIONS, *self.user_conditions]
+        for key, v in (("output.conditions", self.output.conditions),
+                       ("retrieval.target_conditions", self.retrieval.target_conditions),
+                       ("retrieval.choice_conditions", self.retrieval.choice_conditions)):
+            bad = [] if v == "all" else [c for c in v if c not in known]
+            if bad:
+                raise ValueError(f"{key}: unknown conditions {bad}; known: {known}")
+        table = self.condition_table()
+        roles = ("general",) if self.run.kind == "general" else ("target", "choice")
+        made = {table[c].dataset_name for r in roles for c in self.conditions(r)}
+        if self.output.exports or self.output.augment.variants:
+            missing = [c for c in self.export_conditions() if c not in made]
+            if missing:
+                raise ValueError(f"output.export_conditions: {missing} are not made by the run's "
+                                 f"conditions; made: {sorted(made)}")
+        return self
+
+    def export_conditions(self):
+        """Dataset names of the exported images ('dfct1' -> 'stem00-dfct1')."""
+        table = self.condition_table()
+        return [table[c].dataset_name if c in table else c for c in self.output.export_conditions]
+
+    def conditions(self, role="general"):
+        """Condition names of an item of ``role`` ('general', 'target', 'choice')."""
+        v = {"general": self.output.conditions, "target": self.retrieval.target_conditions,
+             "choice": self.retrieval.choice_conditions}[role]
+        return list(REFERENCE_CONDITIONS) if v == "all" else list(v)
+
+    def condition_table(self):
+        """{name: Condition}: the reference conditions and this config's user conditions."""
+        table = {n: CONDITIONS[n] for n in REFERENCE_CONDITIONS}
+        table.update({n: user_condition(n, t) for n, t in self.user_conditions.items()})
+        return table
+
+    def to_dict(self):
+        """JSON/TOML-safe dict of every key (defaults included; user conditions as set)."""
+        d = self.model_dump(mode="json", by_alias=True, exclude={"user_conditions"})
+        d["conditions"] = {n: t.values() for n, t in self.user_conditions.items()}
+        return d
+
+    def cif_path(self, entry):
+        p = Path(entry.cif)
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+
+_TYPE_TAGS = {"str", "int", "float", "bool", "none", "list", "dict"}
+
+
+def _loc(loc):
+    """'structures[0].uvw' from pydantic's loc, dropping union-branch tags like
+    "literal['all']" or 'list[list[int]]'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).isidentifier() and str(part) not in _TYPE_TAGS:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def format_validation_error(err, source=""):
+    lines = []
+    seen = set()
+    for e in err.errors():
+        key = _loc(e["loc"]) or "(top level)"
+        msg = e["msg"].removeprefix("Value error, ")
+        head = msg.split(": ", 1)[0] if ": " in msg else ""
+        if head and head.replace(".", "").replace("_", "").isalnum() and head.islower():
+            # model-level errors name their own key path, below the model's own location
+            msg = msg.split(": ", 1)[1]
+            key = f"{_loc(e['loc'])}.{head}" if e["loc"] else head
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+        inp = e.get("input")
+        text = f"{key}: {msg}"
+        if e["type"] not in ("extra_forbidden", "missing") and not isinstance(inp, (dict, list)):
+            text += f" (got {inp!r})"
+        if text not in seen:
+            seen.add(text)
+            lines.append(text)
+    head = f"invalid config {source}".rstrip() + ":\n  "
+    return head + "\n  ".join(lines)
+
+
+def config_from_dict(data, source="", base_dir="."):
+    """Validate a plain dict (as parsed from TOML) into a :class:`Config`."""
+    if not isinstance(data, dict):
+        raise ValueError(f"config must be a table, got {type(data).__name__}")
+    if not data:
+        raise ValueError(f"config {source}".rstrip() + f" is empty; the minimal config is:\n{MINIMAL_CONFIG}")
+    data = dict(data)
+    data.setdefault("base_dir", str(base_dir))
+    try:
+        return Config.model_validate(data)
+    except ValidationError as err:
+        text = format_validation_error(err, source)
+        if "structures" not in data:
+            text += f"\nevery config needs [[structures]]; the minimal config is:\n{MINIMAL_CONFIG}"
+        raise ValueError(text) from None
+
+
+def load_config(path=None):
+    """Read and validate a TOML config; ``None`` gives the defaults (with an example
+    structure: ``synthstem config show``).
+
+    Raises ``FileNotFoundError`` or ``ValueError`` (naming the key path).
+    """
+    if path is None:
+        return Config(structures=[StructureEntry(**EXAMPLE_STRUCTURE)])
+    if isinstance(path, dict):
+        return config_from_dict(path)
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"config file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not a text (UTF-8) file: {err}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"{path}: not valid TOML: {err}") from None
+    if "base_dir" in data:
+        raise ValueError(f"{path}: base_dir: unknown key")
+    return config_from_dict(data, source=str(path), base_dir=path.resolve().parent)
