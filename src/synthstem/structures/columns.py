@@ -6,7 +6,9 @@ values are pixel centres. The beam is along +z, so projection drops z.
 
 Columns: atoms whose projected positions lie within ``tol`` [Angstrom] of each other are
 one column, transitively (single linkage: a chain of close atoms is one column). The cube
-is treated as non-periodic laterally: atoms near opposite edges are never merged.
+is treated as non-periodic laterally: atoms near opposite edges are never merged. Atoms
+marked amorphous (``atoms.arrays['synthstem_amorphous']``, surface layers from
+``synthstem.structures.amorphous``) belong to no column.
 """
 
 from dataclasses import dataclass, field
@@ -14,7 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from ase import Atoms
 
-__all__ = ["Columns", "project_positions", "merge_columns"]
+__all__ = ["Columns", "project_positions", "merge_columns", "AMORPHOUS_KEY"]
+
+#: per-atom bool array marking amorphous (non-crystal) atoms
+AMORPHOUS_KEY = "synthstem_amorphous"
 
 
 @dataclass
@@ -98,7 +103,7 @@ def merge_columns(atoms_or_cell, pixels, size=None, tol=0.3):
     Parameters
     ----------
     atoms_or_cell : OrientedCell or ase.Atoms
-        Beam along +z.
+        Beam along +z. Atoms marked amorphous are left out.
     pixels : int
         Image edge [pixels].
     size : float, optional
@@ -121,6 +126,13 @@ def merge_columns(atoms_or_cell, pixels, size=None, tol=0.3):
     n = len(atoms)
     if n == 0:
         return Columns(np.zeros((0, 2)), [], np.zeros(0, dtype=int), np.zeros(0), [])
+    crystal = np.flatnonzero(~np.asarray(atoms.arrays.get(AMORPHOUS_KEY, np.zeros(n, dtype=bool)), dtype=bool))
+    if len(crystal) == 0:
+        return Columns(np.zeros((0, 2)), [], np.zeros(0, dtype=int), np.zeros(0), [])
+    if len(crystal) < n:  # columns of the crystal atoms only; indices stay those of ``atoms``
+        cols = merge_columns(atoms[crystal], pixels, size=size, tol=tol)
+        cols.atom_indices = [crystal[g] for g in cols.atom_indices]
+        return cols
     xy_a = np.asarray(atoms.positions[:, :2], dtype=np.float64)
     pairs = cKDTree(xy_a).query_pairs(float(tol), output_type="ndarray")
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))

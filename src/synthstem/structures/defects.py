@@ -1,5 +1,7 @@
 """Point defects near the centre of view, with a local elastic relaxation.
 
+(Several defects anywhere in the field of view: ``synthstem.structures.defect_placement``.)
+
 Placement
 ---------
 The projected atom columns (``synthstem.structures.columns.merge_columns``, merge
@@ -16,7 +18,7 @@ distance 0.3 Angstrom) are ranked by their distance to the centre of view
   element with the smallest covalent radius.
 
 The first site is drawn by ``rng`` among the column's atoms in the middle half of the
-depth (so that it is not at a surface); further sites are the column atoms of the same
+depth (the block's thickness) (so that it is not at a surface); further sites are the column atoms of the same
 element nearest to it in depth (vacancy, substitution; the nearest column with enough
 atoms of one element is used) or the next-largest voids at least 2 Angstrom apart
 (interstitial).
@@ -71,7 +73,7 @@ from scipy.spatial import cKDTree
 from ..random import as_rng
 from .columns import merge_columns
 
-__all__ = ["DefectRecord", "KINDS", "LEVELS", "SUBSTITUENTS", "add_point_defect"]
+__all__ = ["DefectRecord", "KINDS", "LEVELS", "SUBSTITUENTS", "add_point_defect", "place_defect"]
 
 KINDS = ("vacancy", "substitution", "interstitial")
 
@@ -174,7 +176,7 @@ class DefectRecord:
 
 
 def _unpack(cell):
-    """(atoms, size) from an OrientedCell-like object or an ase.Atoms with a square cell."""
+    """(atoms, size, thickness) from an OrientedCell-like object or an ase.Atoms with a square cell."""
     if isinstance(cell, Atoms):
         atoms = cell
         c = np.asarray(atoms.cell.array, dtype=float)
@@ -182,7 +184,7 @@ def _unpack(cell):
             raise ValueError(f"cell must have an orthogonal unit cell, got {c.tolist()}")
         if not np.isclose(c[0, 0], c[1, 1]):
             raise ValueError(f"cell must be square laterally (cell[0,0] == cell[1,1]), got {np.diag(c).tolist()}")
-        return atoms, float(c[0, 0])
+        return atoms, float(c[0, 0]), float(c[2, 2])
     atoms = getattr(cell, "atoms", None)
     size = getattr(cell, "size", None)
     if not isinstance(atoms, Atoms) or size is None:
@@ -192,7 +194,11 @@ def _unpack(cell):
     size = float(size)
     if not np.isfinite(size) or size <= 0:
         raise ValueError(f"cell.size must be positive [Angstrom], got {size!r}")
-    return atoms, size
+    depth = getattr(cell, "thickness", None)
+    depth = size if depth is None else float(depth)
+    if not np.isfinite(depth) or depth <= 0:
+        raise ValueError(f"cell.thickness must be positive [Angstrom], got {depth!r}")
+    return atoms, size, depth
 
 
 def _repack(cell, atoms):
@@ -218,27 +224,33 @@ def _radius(symbol):
     return float(covalent_radii[atomic_numbers[symbol]])
 
 
-def _column_sites(atoms, size, pixels, n_sites, rng):
-    """Sites in the column nearest the centre that holds ``n_sites`` atoms of one element.
+def _column_sites(atoms, size, depth, pixels, n_sites, rng, anchor=None, allowed=None):
+    """Sites in the column nearest ``anchor`` that holds ``n_sites`` atoms of one element.
 
-    The first site is drawn among the column's atoms in the middle half of the depth; the
-    others are the atoms of the same element nearest to it in depth.
+    ``anchor`` is a lateral point [Angstrom] (default the centre of view); ``allowed``
+    an optional function of the (m, 2) column positions [Angstrom] returning a bool mask
+    of the columns that may hold the defect. The first site is drawn among the column's
+    atoms in the middle half of the depth; the others are the atoms of the same element
+    nearest to it in depth.
     """
     cols = merge_columns(atoms, pixels, size=size, tol=COLUMN_TOL)
     scale = size / pixels
-    centre = np.array([size / 2.0, size / 2.0])
+    centre = np.array([size / 2.0, size / 2.0]) if anchor is None else np.asarray(anchor, dtype=float)
     dist = np.linalg.norm(cols.xy * scale - centre, axis=1)
+    order = np.argsort(dist, kind="stable")
+    if allowed is not None:
+        order = order[np.asarray(allowed(cols.xy[order] * scale), dtype=bool)]
     numbers = atoms.numbers
-    for k in np.argsort(dist, kind="stable"):
+    for k in order:
         members = cols.atom_indices[k]
         z = atoms.positions[members, 2]
-        middle = members[(z >= size / 4.0) & (z <= 3.0 * size / 4.0)]
+        middle = members[(z >= depth / 4.0) & (z <= 3.0 * depth / 4.0)]
         pool = middle if len(middle) else members
         pool = np.array([i for i in pool if np.count_nonzero(numbers[members] == numbers[i]) >= n_sites], dtype=int)
         if len(pool):
             break
     else:
-        raise ValueError(f"no atom column holds {n_sites} atoms of one element for a level with {n_sites} sites")
+        raise ValueError(f"no allowed atom column holds {n_sites} atoms of one element for a level with {n_sites} sites")
     first = int(rng.choice(pool))
     same = members[numbers[members] == numbers[first]]
     order = np.argsort(np.abs(atoms.positions[same, 2] - atoms.positions[first, 2]), kind="stable")
@@ -246,17 +258,18 @@ def _column_sites(atoms, size, pixels, n_sites, rng):
     return sites, cols.xy[k]
 
 
-def _interstitial_sites(atoms, size, column_xy_px, pixels, n_sites, rng):
+def _interstitial_sites(atoms, size, depth, column_xy_px, pixels, n_sites, rng):
     """The largest voids within SEARCH_RADIUS laterally of the column, in the middle half of the depth."""
     scale = size / pixels
     cx, cy = np.asarray(column_xy_px) * scale
     step = 0.2
     g = np.arange(-SEARCH_RADIUS, SEARCH_RADIUS + 1e-9, step)
-    gz = np.arange(size / 4.0, 3.0 * size / 4.0 + 1e-9, step)
+    gz = np.arange(depth / 4.0, 3.0 * depth / 4.0 + 1e-9, step)
     X, Y, Z = np.meshgrid(cx + g, cy + g, gz, indexing="ij")
     pts = np.stack([X.ravel(), Y.ravel(), Z.ravel()], axis=1)
     lateral = np.hypot(pts[:, 0] - cx, pts[:, 1] - cy)
-    pts = pts[(lateral <= SEARCH_RADIUS) & np.all((pts > 1.0) & (pts < size - 1.0), axis=1)]
+    extent = np.array([size, size, depth])
+    pts = pts[(lateral <= SEARCH_RADIUS) & np.all((pts > 1.0) & (pts < extent - 1.0), axis=1)]
     clearance, _ = cKDTree(atoms.positions).query(pts)
     chosen = []
     for _ in range(n_sites):
@@ -315,8 +328,9 @@ def add_point_defect(cell, kind, level, rng=None, element=None, pixels=256):
     Parameters
     ----------
     cell : OrientedCell or ase.Atoms
-        Cube with the beam along +z (``.atoms`` and ``.size``), or atoms with an
-        orthogonal cell whose x and y edges are equal. Not modified.
+        Block with the beam along +z (``.atoms``, ``.size`` and, when present,
+        ``.thickness``; otherwise the depth is ``size``), or atoms with an orthogonal
+        cell whose x and y edges are equal (depth ``cell[2, 2]``). Not modified.
     kind : str
         'vacancy', 'substitution' or 'interstitial'.
     level : int
@@ -350,8 +364,17 @@ def add_point_defect(cell, kind, level, rng=None, element=None, pixels=256):
         raise ValueError(f"pixels must be a positive integer, got {pixels!r}")
     if element is not None:
         _check_element(element)
-    rng = as_rng(rng)
-    atoms, size = _unpack(cell)
+    return place_defect(cell, kind, level, as_rng(rng), element, pixels)
+
+
+def place_defect(cell, kind, level, rng, element=None, pixels=256, anchor=None, allowed=None):
+    """``add_point_defect`` with the host column nearest ``anchor`` among ``allowed`` ones.
+
+    Arguments as ``add_point_defect`` (validated there; ``rng`` a Generator), plus
+    ``anchor`` (lateral point [Angstrom], default the centre of view) and ``allowed`` (a
+    function of (m, 2) column positions [Angstrom] returning a bool mask, default all).
+    """
+    atoms, size, depth = _unpack(cell)
     if len(atoms) < 2:
         raise ValueError(f"cell must hold at least 2 atoms, got {len(atoms)}")
     n_sites, amp = LEVELS[level]
@@ -361,8 +384,8 @@ def add_point_defect(cell, kind, level, rng=None, element=None, pixels=256):
     symbols = new.get_chemical_symbols()
 
     if kind == "interstitial":
-        _, column_xy = _column_sites(atoms, size, pixels, 1, rng)
-        sites = _interstitial_sites(atoms, size, column_xy, pixels, n_sites, rng)
+        _, column_xy = _column_sites(atoms, size, depth, pixels, 1, rng, anchor, allowed)
+        sites = _interstitial_sites(atoms, size, depth, column_xy, pixels, n_sites, rng)
         if element is None:
             element = min(sorted(set(symbols)), key=_radius)
         host = np.ones(len(new), dtype=bool)
@@ -370,7 +393,7 @@ def add_point_defect(cell, kind, level, rng=None, element=None, pixels=256):
         sign, scale = 1.0, 1.0
         removed, host_elements = [], [""] * n_sites
     else:
-        idx, column_xy = _column_sites(atoms, size, pixels, n_sites, rng)
+        idx, column_xy = _column_sites(atoms, size, depth, pixels, n_sites, rng, anchor, allowed)
         sites = atoms.positions[idx].copy()
         host_elements = [symbols[i] for i in idx]
         host = np.ones(len(new), dtype=bool)
@@ -394,7 +417,7 @@ def add_point_defect(cell, kind, level, rng=None, element=None, pixels=256):
 
     amplitude = sign * amp * scale
     u = relaxation_field(new.positions, sites, amplitude, r_nn, host)
-    new.positions = np.clip(new.positions + u, 0.0, np.nextafter(size, 0.0))
+    new.positions = np.clip(new.positions + u, 0.0, np.nextafter(np.array([size, size, depth]), 0.0))
 
     if kind == "vacancy":
         keep = np.ones(len(new), dtype=bool)

@@ -9,10 +9,14 @@ Conventions (see docs/structures.md):
   |n1| + |n2| + |n3|, then the largest (n1, n2, n3) in lexicographic order, so ``a`` wins
   over ``-a``, over ``b`` and over ``a + b``.
   +y = z x x (right-handed).
-- Cut: the infinite crystal, rotated, with the lattice origin at the cube centre; atoms
-  with every rotated coordinate strictly inside (-size/2, size/2) are kept. The kept
-  atoms are then translated so their bounding box is centred in ``[0, size)^3``
-  (ase ``Atoms.center()`` semantics; atomagined's cubes are centred the same way).
+- Cut (``boundary="cut"``, default): the infinite crystal, rotated, with the lattice
+  origin at the block centre; atoms with rotated coordinates strictly inside
+  (-size/2, size/2) laterally and (-thickness/2, thickness/2) along the beam are kept
+  (thickness defaults to size: a cube). The kept atoms are then translated so their
+  bounding box is centred in the block (ase ``Atoms.center()`` semantics; atomagined's
+  cubes are centred the same way).
+- Periodic (``boundary="periodic"``): see ``synthstem.structures.periodic``; the cell is
+  tiled by two lattice vectors, strained by at most ``max_strain``, seamless laterally.
 - hkl: ``G @ uvw`` with the metric tensor ``G = cell @ cell.T``, i.e. the components
   ``d . a_i`` of the beam direction on the direct basis, which are the (unnormalised)
   reciprocal-lattice indices of the plane normal to ``d``. Rounded to six significant
@@ -27,22 +31,29 @@ import numpy as np
 from ase import Atoms
 
 from .names import check_uvw
+from .periodic import MAX_STRAIN, periodic_frame
 
-__all__ = ["OrientedCell", "orient", "chemical_formula", "spacegroup_of", "hkl_plane", "beam_rotation"]
+__all__ = ["OrientedCell", "orient", "chemical_formula", "spacegroup_of", "hkl_plane", "beam_rotation",
+           "BOUNDARIES", "ADP_KEY"]
+
+BOUNDARIES = ("cut", "periodic")
+#: per-atom anisotropic displacement tensors U (n, 3, 3) [Angstrom^2] in ``atoms.arrays``
+ADP_KEY = "synthstem_adp"
 
 _EDGE_EPS = 1e-9  # [Angstrom] atoms closer than this to a cube face are dropped (both faces)
 
 
 @dataclass
 class OrientedCell:
-    """A cube of crystal with the beam along +z.
+    """A block of crystal with the beam along +z: ``size x size`` laterally, ``thickness`` deep.
 
     Attributes
     ----------
     atoms : ase.Atoms
-        Cell ``diag(size, size, size)``, ``pbc=True``, positions in ``[0, size)`` [Angstrom].
+        Cell ``diag(size, size, thickness)``, ``pbc=True``, positions in
+        ``[0, size)^2 x [0, thickness)`` [Angstrom].
     size : float
-        Cube edge [Angstrom].
+        Lateral edge = field of view [Angstrom] (x and y).
     uvw : tuple of 3 int
         Direct-lattice direction along the beam.
     hkl : tuple of 3 float
@@ -58,7 +69,21 @@ class OrientedCell:
     rotation : numpy.ndarray
         (3, 3) rotation: cube position = ``rotation @ crystal position + origin``.
     origin : numpy.ndarray
-        (3,) position of the crystal's lattice origin in the cube [Angstrom].
+        (3,) position of the crystal's lattice origin in the block [Angstrom].
+    thickness : float
+        Extent along the beam [Angstrom]; None (when built by hand) means ``size``, a cube.
+        Code that needs the depth must use ``thickness``, never ``size``.
+    boundary : str
+        ``'cut'`` or ``'periodic'`` (seamless across the lateral edges).
+    deformation : numpy.ndarray
+        (3, 3) homogeneous strain applied after the rotation (identity for ``'cut'``):
+        block position = ``deformation @ rotation @ crystal position + origin``.
+    strain : float
+        Lateral strain of a periodic cell, ``max |s_i - 1|`` over the singular values of
+        ``deformation`` (0.0 for ``'cut'``).
+    lattice_vectors : tuple or None
+        Periodic cells: lattice indices (n1, n2, n3) of the two in-plane vectors along the
+        edges; None for ``'cut'``.
     """
 
     atoms: Atoms
@@ -71,6 +96,15 @@ class OrientedCell:
     spacegroup: tuple
     rotation: np.ndarray
     origin: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    thickness: float = None
+    boundary: str = "cut"
+    deformation: np.ndarray = field(default_factory=lambda: np.eye(3))
+    strain: float = 0.0
+    lattice_vectors: tuple = None
+
+    def __post_init__(self):
+        if self.thickness is None:
+            self.thickness = self.size
 
     def copy_with(self, atoms):
         """Return a new `OrientedCell` with ``atoms`` and every other field unchanged.
@@ -82,7 +116,8 @@ class OrientedCell:
         """
         if not isinstance(atoms, Atoms):
             raise ValueError(f"atoms must be an ase.Atoms, got {type(atoms).__name__}")
-        return replace(self, atoms=atoms, rotation=self.rotation.copy(), origin=self.origin.copy())
+        return replace(self, atoms=atoms, rotation=self.rotation.copy(), origin=self.origin.copy(),
+                       deformation=self.deformation.copy())
 
     @property
     def hkl_text(self):
@@ -193,40 +228,20 @@ def spacegroup_of(atoms, symprec=1e-3):
     return (symbol, int(number.strip("()")))
 
 
-def orient(atoms, uvw, size=25.0, structure_id=0, source="", allow_large_indices=False):
-    """Cut a cube of edge ``size`` from a crystal with direction ``uvw`` along the beam (+z).
+def _positive(name, value):
+    number = float(value) if isinstance(value, (int, float, np.integer, np.floating)) else None
+    if isinstance(value, (bool, np.bool_)) or number is None or not np.isfinite(number) or number <= 0:
+        raise ValueError(f"{name} must be a positive number [Angstrom], got {value!r}")
+    return number
 
-    Parameters
-    ----------
-    atoms : ase.Atoms
-        Unit cell of the crystal (any cell; periodic in 3D).
-    uvw : sequence of 3 int
-        Direct-lattice direction [u, v, w] of ``atoms.cell`` to put along +z.
-    size : float
-        Cube edge [Angstrom].
-    structure_id : int
-        Id stored on the result (used in item names).
-    source : str
-        Prototype name or file path, stored on the result.
-    allow_large_indices : bool
-        Allow indices outside [-2, 2].
 
-    Returns
-    -------
-    OrientedCell
-        Positions in ``[0, size)^3``; see the module docstring for the rotation rule.
+def _crystal_points(atoms, cell, rotation, corners):
+    """Beam-frame positions of every atom of the lattice translations covering ``corners``.
+
+    Returns ``(positions, basis_index)``: (m, 3) [Angstrom] and (m,) index into ``atoms``.
     """
-    uvw = check_uvw(uvw, allow_large_indices)
-    cell = _check_cell(atoms)
-    size_value = float(size) if isinstance(size, (int, float, np.integer, np.floating)) else None
-    if size_value is None or not np.isfinite(size_value) or size_value <= 0:
-        raise ValueError(f"size must be a positive number [Angstrom], got {size!r}")
-    rotation = beam_rotation(cell, uvw)
-    half = size_value / 2
-
     basis = np.asarray(atoms.positions, dtype=float)
     basis_frac = basis @ np.linalg.inv(cell)
-    corners = np.array(np.meshgrid([-half, half], [-half, half], [-half, half], indexing="ij")).reshape(3, -1).T
     corner_frac = (corners @ rotation) @ np.linalg.inv(cell)  # rotated frame -> crystal frame
     lo = np.floor(corner_frac.min(axis=0) - basis_frac.max(axis=0)).astype(int) - 1
     hi = np.ceil(corner_frac.max(axis=0) - basis_frac.min(axis=0)).astype(int) + 1
@@ -236,17 +251,88 @@ def orient(atoms, uvw, size=25.0, structure_id=0, source="", allow_large_indices
     rotated_cell = cell @ rotation.T
     rotated_basis = basis @ rotation.T
     positions = (grid @ rotated_cell)[:, None, :] + rotated_basis[None, :, :]
-    positions = positions.reshape(-1, 3)
+    return positions.reshape(-1, 3), np.tile(np.arange(len(atoms)), len(grid))
+
+
+def _carried_arrays(atoms, which, linear):
+    """The input's ``synthstem_*`` per-atom arrays for the kept atoms; ADPs become ``M U M^T``."""
+    out = {}
+    for key, value in atoms.arrays.items():
+        if not key.startswith("synthstem_"):
+            continue
+        value = np.asarray(value)[which]
+        if key == ADP_KEY:
+            value = np.einsum("ij,njk,lk->nil", linear, value, linear)
+        out[key] = value
+    return out
+
+
+def orient(atoms, uvw, size=25.0, structure_id=0, source="", allow_large_indices=False,
+           thickness=None, boundary="cut", max_strain=None):
+    """Cut a ``size x size x thickness`` block of crystal with direction ``uvw`` along the beam (+z).
+
+    Parameters
+    ----------
+    atoms : ase.Atoms
+        Unit cell of the crystal (any cell; periodic in 3D). Per-atom arrays named
+        ``synthstem_*`` are carried to the kept atoms; ``synthstem_adp`` ((n, 3, 3)
+        displacement tensors [Angstrom^2], crystal frame) is rotated into the beam frame
+        (``U' = M U M^T`` with ``M = deformation @ rotation``).
+    uvw : sequence of 3 int
+        Direct-lattice direction [u, v, w] of ``atoms.cell`` to put along +z.
+    size : float
+        Lateral edge (field of view) [Angstrom]; for ``"periodic"`` the target of the edge
+        ``L`` (see ``synthstem.structures.periodic``).
+    structure_id : int
+        Id stored on the result (used in item names).
+    source : str
+        Prototype name or file path, stored on the result.
+    allow_large_indices : bool
+        Allow indices outside [-2, 2].
+    thickness : float, optional
+        Extent along the beam [Angstrom]; default ``size`` (a cube, as before).
+    boundary : {"cut", "periodic"}
+        ``"cut"``: atoms strictly inside the block, bounding box centred (not periodic
+        laterally in general). ``"periodic"``: a square cell tiled by two lattice vectors
+        perpendicular to the beam, seamless across its lateral edges, strained by at most
+        ``max_strain``; the atoms with ``z`` in ``[0, thickness)`` are kept.
+    max_strain : float, optional
+        ``"periodic"`` only: largest lateral strain (default ``periodic.MAX_STRAIN``, 1 %).
+
+    Returns
+    -------
+    OrientedCell
+        Positions in ``[0, size) x [0, size) x [0, thickness)``; see the module docstring.
+    """
+    uvw = check_uvw(uvw, allow_large_indices)
+    cell = _check_cell(atoms)
+    size_value = _positive("size", size)
+    depth = size_value if thickness is None else _positive("thickness", thickness)
+    if boundary not in BOUNDARIES:
+        raise ValueError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
+    if max_strain is not None and boundary != "periodic":
+        raise ValueError(f"max_strain applies to boundary='periodic' only, got boundary={boundary!r}")
+    rotation = beam_rotation(cell, uvw)
+    if boundary == "periodic":
+        return _orient_periodic(atoms, cell, uvw, rotation, size_value, depth, structure_id, source,
+                                MAX_STRAIN if max_strain is None else max_strain)
+    half = np.array([size_value / 2, size_value / 2, depth / 2])
+
+    corners = np.array(np.meshgrid(*([-h, h] for h in half), indexing="ij")).reshape(3, -1).T
+    positions, which = _crystal_points(atoms, cell, rotation, corners)
     keep = np.all(np.abs(positions) < half - _EDGE_EPS, axis=1)
     if not keep.any():
-        raise ValueError(f"size {size_value} [Angstrom] is too small: the cube contains no atom")
-    numbers = np.tile(atoms.numbers, len(grid))[keep]
+        raise ValueError(f"size {size_value} x thickness {depth} [Angstrom] is too small: the block contains no atom")
+    which = which[keep]
     positions = positions[keep]
     shift = half - 0.5 * (positions.min(axis=0) + positions.max(axis=0))
     positions += shift
     origin = shift  # the lattice origin sat at 0 in the centred frame
 
-    cube = Atoms(numbers=numbers, positions=positions, cell=np.eye(3) * size_value, pbc=True)
+    cube = Atoms(numbers=atoms.numbers[which], positions=positions,
+                 cell=np.diag([size_value, size_value, depth]), pbc=True)
+    for key, value in _carried_arrays(atoms, which, rotation).items():
+        cube.set_array(key, value)
     return OrientedCell(
         atoms=cube,
         size=size_value,
@@ -258,4 +344,44 @@ def orient(atoms, uvw, size=25.0, structure_id=0, source="", allow_large_indices
         spacegroup=spacegroup_of(atoms),
         rotation=rotation,
         origin=origin,
+        thickness=depth,
+    )
+
+
+def _orient_periodic(atoms, cell, uvw, rotation, size, depth, structure_id, source, max_strain):
+    """``boundary="periodic"``: atoms with (alpha, beta) in [-1/2, 1/2)^2 of (A1, A2) and z in [0, depth)."""
+    frame = periodic_frame(cell, rotation, size, max_strain)
+    length = frame.length
+    basis = np.column_stack([frame.vectors[0], frame.vectors[1], [0.0, 0.0, 1.0]])  # beam frame
+    coeff = np.array(np.meshgrid([-0.5, 0.5], [-0.5, 0.5], [-depth / 2, depth / 2], indexing="ij")).reshape(3, -1).T
+    positions, which = _crystal_points(atoms, cell, rotation, coeff @ basis.T)
+    abc = positions @ np.linalg.inv(basis).T
+    lo = np.array([-0.5, -0.5, -depth / 2]) - _EDGE_EPS
+    hi = np.array([0.5, 0.5, depth / 2]) - _EDGE_EPS
+    keep = np.all((abc >= lo) & (abc < hi), axis=1)
+    if not keep.any():
+        raise ValueError(f"thickness {depth} [Angstrom] is too small: the periodic cell contains no atom")
+    abc, which = abc[keep], which[keep]
+    extent = np.array([length, length, depth])
+    lab = np.column_stack([(abc[:, 0] + 0.5) * length, (abc[:, 1] + 0.5) * length, abc[:, 2] + depth / 2])
+    lab = np.clip(lab, 0.0, np.nextafter(extent, 0.0))
+    out = Atoms(numbers=atoms.numbers[which], positions=lab, cell=np.diag(extent), pbc=True)
+    for key, value in _carried_arrays(atoms, which, frame.deformation @ rotation).items():
+        out.set_array(key, value)
+    return OrientedCell(
+        atoms=out,
+        size=length,
+        uvw=uvw,
+        hkl=hkl_plane(cell, uvw),
+        formula=chemical_formula(atoms),
+        source=str(source),
+        structure_id=int(structure_id),
+        spacegroup=spacegroup_of(atoms),
+        rotation=rotation,
+        origin=np.array([length / 2, length / 2, depth / 2]),
+        thickness=depth,
+        boundary="periodic",
+        deformation=frame.deformation.copy(),
+        strain=frame.strain,
+        lattice_vectors=frame.indices,
     )
