@@ -185,6 +185,15 @@ def support(spec):
     return (min(nums), max(nums))
 
 
+def show(spec):
+    """A spec as its config text: ``{uniform = [-50.0, 50.0]}``, ``3.0``."""
+    if not isinstance(spec, _Spec):
+        return repr(spec)
+    d = spec.model_dump(exclude_none=True)
+    return "{" + ", ".join(f"{k} = {list(v) if isinstance(v, tuple) else v!r}"
+                           for k, v in d.items()) + "}"
+
+
 def check_support(name, spec, lo=-math.inf, hi=math.inf, lo_open=False):
     """``ValueError`` naming ``name`` if a draw of ``spec`` could fall outside ``[lo, hi]``
     (``(lo, hi]`` with ``lo_open``). Returns the validated spec."""
@@ -196,10 +205,13 @@ def check_support(name, spec, lo=-math.inf, hi=math.inf, lo_open=False):
     bad_lo = a <= lo if lo_open else a < lo
     if bad_lo or b > hi:
         rng_txt = f"{'(' if lo_open else '['}{lo:g}, {hi:g}]"
-        raise ValueError(f"{name}: draws must lie in {rng_txt}, but {spec!r} can give "
-                         f"[{a:g}, {b:g}] (clip a normal to bound it)")
+        if isinstance(spec, _Spec):
+            hint = " (clip the normal to bound it)" if isinstance(spec, Normal) else ""
+            raise ValueError(f"{name}: draws must lie in {rng_txt}, but {show(spec)} can give "
+                             f"[{a:g}, {b:g}]{hint}")
+        raise ValueError(f"{name}: must lie in {rng_txt}, got {spec!r}")
     return spec
 
 
 __all__ = ["Spec", "Uniform", "Normal", "RandInt", "Choice", "as_spec", "draw", "is_fixed",
-           "support", "check_support"]
+           "support", "check_support", "show"]

@@ -42,6 +42,8 @@ LIMITS = {
     "microscope.detector_outer": (0.0, INF, True),
     "simulation.thickness": (0.0, 2000.0, True),
     "defects.count": (0.0, 1000.0, False),
+    "amorphous.thickness": (0.0, 500.0, False),
+    "amorphous.density": (0.0, 25.0, True),
 }
 #: drawable keys whose draws must be integers (fixed int, randint or a choice of ints)
 INTEGERS = ("defects.count",)
@@ -49,11 +51,24 @@ INTEGERS = ("defects.count",)
 CHOICES = {
     "simulation.boundary": ("cut", "periodic"),
     "defects.position": ("anywhere", "center"),
+    "amorphous.side": ("entrance", "exit", "both"),
 }
+#: drawable keys whose values are chemical formulas ('C', 'SiO2')
+FORMULAS = ("amorphous.composition",)
 
 
 def check_spec(key, value):
     """Validate the spec of drawable ``key`` (``ValueError`` naming the key); returns it."""
+    if key in FORMULAS:
+        from .structures.amorphous import parse_composition
+
+        spec = as_spec(value)
+        for v in getattr(spec, "choice", [spec]):
+            try:
+                parse_composition(v)
+            except (ValueError, TypeError, KeyError) as err:
+                raise ValueError(f"{key}: {v!r} is not a formula ({err})") from None
+        return spec
     if key in CHOICES:
         spec = as_spec(value)
         options = getattr(spec, "choice", [spec])
@@ -62,7 +77,8 @@ def check_spec(key, value):
             raise ValueError(f"{key}: must be one of {CHOICES[key]}, got {bad[0]!r}")
         return spec
     if key not in LIMITS:
-        raise ValueError(f"{key} cannot be drawn (drawable keys: {sorted(LIMITS) + sorted(CHOICES)})")
+        raise ValueError(f"{key} cannot be drawn (drawable keys: "
+                         f"{sorted(LIMITS) + sorted(CHOICES) + list(FORMULAS)})")
     lo, hi, lo_open = LIMITS[key]
     try:
         spec = as_spec(value)
@@ -109,4 +125,4 @@ def microscope_kwargs(values):
     return kw
 
 
-__all__ = ["LIMITS", "CHOICES", "check_spec", "check_specs", "draw_item", "microscope_kwargs"]
+__all__ = ["LIMITS", "CHOICES", "FORMULAS", "INTEGERS", "check_spec", "check_specs", "draw_item", "microscope_kwargs"]
