@@ -49,7 +49,7 @@ LIMITS = {
 INTEGERS = ("defects.count",)
 #: drawable keys whose values are names
 CHOICES = {
-    "simulation.boundary": ("cut", "periodic"),
+    "simulation.boundary": ("cut", "periodic", "auto"),
     "defects.position": ("anywhere", "center"),
     "amorphous.side": ("entrance", "exit", "both"),
 }

@@ -57,6 +57,22 @@ def simulate_cell(cell, physics, seed):
                     focal_points=sim.get("focal_points", 7))
 
 
+def orient_item(atoms, task, meta):
+    """The oriented crystal of a task -> (OrientedCell, note). ``boundary = 'auto'``: a
+    periodic cell where one exists within the strain tolerance at this size, else the cut
+    cube, with orient's reason as the note (recorded in the item)."""
+    sim = task.physics["simulation"]
+    boundary = sim.get("boundary", "cut")
+    kw = dict(size=sim["size"], structure_id=task.structure_id, source=meta["source"],
+              allow_large_indices=task.allow_large_indices, thickness=sim.get("thickness"))
+    if boundary != "auto":
+        return orient(atoms, task.uvw, boundary=boundary, **kw), None
+    try:
+        return orient(atoms, task.uvw, boundary="periodic", **kw), None
+    except ValueError as err:
+        return orient(atoms, task.uvw, boundary="cut", **kw), f"auto: cut, {err}"
+
+
 def add_layers(cell, layer, rng):
     """``cell`` with the amorphous layer(s) of a task (``physics['amorphous']``, thickness
     0: none) -> (cell, record or None)."""
@@ -130,9 +146,7 @@ def build_item(task):
     if task.shift:
         rng = np.random.default_rng(item_seed_sequence(task.seed, task.index, STAGE_STRUCTURE))
         atoms, shift = subcell_shift(atoms, task.uvw, rng)
-    crystal = orient(atoms, task.uvw, size=sim["size"], structure_id=task.structure_id,
-                     source=meta["source"], allow_large_indices=task.allow_large_indices,
-                     thickness=sim.get("thickness"), boundary=sim.get("boundary", "cut"))
+    crystal, boundary_note = orient_item(atoms, task, meta)
     cell, layer_record = add_layers(crystal, task.physics.get("amorphous"), np.random.default_rng(
         item_seed_sequence(task.seed, task.index, STAGE_AMORPHOUS)))
     clock.lap("structure")
@@ -186,7 +200,8 @@ def build_item(task):
         "prototype": meta["prototype"], "citation": meta["citation"],
         "subcell_shift": None if shift is None else [float(x) for x in shift],
         "size": size, "thickness": float(crystal.thickness), "boundary": str(crystal.boundary),
-        "strain": float(crystal.strain), "amorphous": layer_record,
+        "strain": float(crystal.strain), "boundary_note": boundary_note,
+        "amorphous": layer_record,
     }
     params = {
         "item": {"index": task.index, "name": task.name, "subset": task.subset, "role": task.role,

@@ -98,7 +98,8 @@ class SimulationSection(Model):
     thickness: Optional[Spec] = Field(
         None, description="specimen thickness along the beam [Angstrom]; none = size (a cube)" + _DRAWN)
     boundary: Spec = Field(
-        "cut", description="'cut' (atomagined's cube) or 'periodic' (seamless, strained <= 1 %)" + _DRAWN)
+        "cut", description="'cut' (atomagined's cube), 'periodic' (seamless, strained <= 1 %) or "
+                           "'auto' (periodic where such a cell exists at this size, else cut)" + _DRAWN)
     focal_points: int = Field(7, ge=1, le=64, description="Gauss-Hermite points of the focal-spread average")
     interpolation: int = Field(4, ge=1, le=64, description="PRISM interpolation factor")
     slice_thickness: float = Field(2.0, gt=0, le=50, description="multislice slice thickness [Angstrom]")
