@@ -109,14 +109,16 @@ def _bulk_environments(atoms, linear, cutoff):
     return out
 
 
-@pytest.mark.parametrize("name,uvw", [("perovskite", (0, 0, 1)), ("perovskite", (0, 1, 1)), ("hcp", (0, 0, 1)),
-                                      ("rutile", (0, 0, 1)), ("fcc", (1, 1, 0)), ("wurtzite", (0, 0, 1))])
-def test_periodic_cell_is_seamless(name, uvw):
+@pytest.mark.parametrize("name,uvw,size", [("perovskite", (0, 0, 1), 25.0), ("perovskite", (0, 1, 1), 25.0),
+                                           ("hcp", (0, 0, 1), 25.0), ("rutile", (0, 0, 1), 25.0),
+                                           ("fcc", (1, 1, 0), 25.0), ("wurtzite", (0, 0, 1), 25.0),
+                                           ("fcc", (1, 1, 1), 35.0), ("corundum", (-1, 1, 2), 25.0)])
+def test_periodic_cell_is_seamless(name, uvw, size):
     atoms = prototype(name)
-    cell = orient(atoms, uvw, size=25.0, thickness=14.0, boundary="periodic")
+    cell = orient(atoms, uvw, size=size, thickness=14.0, boundary="periodic")
     L, t = cell.size, cell.thickness
     assert cell.boundary == "periodic" and 0.0 <= cell.strain <= 0.01
-    assert 0.8 * 25 <= L <= 1.25 * 25
+    assert 0.8 * size <= L <= 1.25 * size
     np.testing.assert_allclose(cell.atoms.cell.array, np.diag([L, L, t]))
     pos = cell.atoms.positions
     assert np.all(pos >= 0) and np.all(pos[:, :2] < L) and np.all(pos[:, 2] < t)
@@ -140,7 +142,21 @@ def test_periodic_cell_is_seamless(name, uvw):
     np.testing.assert_allclose(cell.deformation @ [0, 0, 1], [0, 0, 1], atol=1e-12)
 
 
-@pytest.mark.parametrize("name,uvw", [("perovskite", (0, 1, 1)), ("hcp", (0, 0, 1)), ("rutile", (0, 0, 1))])
+def test_centring_translations():
+    from synthstem.structures.periodic import centring_translations
+
+    assert len(centring_translations(prototype("perovskite"))) == 1
+    np.testing.assert_allclose(centring_translations(prototype("bcc")), [[0, 0, 0], [0.5, 0.5, 0.5]])
+    assert len(centring_translations(prototype("fcc"))) == 4
+    r = centring_translations(prototype("corundum"))  # R-3c in hexagonal axes: +-(2/3, 1/3, 1/3)
+    np.testing.assert_allclose(sorted(r.tolist()), [[0, 0, 0], [1 / 3, 2 / 3, 2 / 3], [2 / 3, 1 / 3, 1 / 3]])
+    # fcc [111] at 35 A tiles with a centring vector: an edge has half-integer indices
+    cell = orient(prototype("fcc"), (1, 1, 1), size=35.0, thickness=4.0, boundary="periodic")
+    assert any(v != int(v) for n in cell.lattice_vectors for v in n)
+
+
+@pytest.mark.parametrize("name,uvw", [("perovskite", (0, 1, 1)), ("hcp", (0, 0, 1)), ("rutile", (0, 0, 1)),
+                                      ("corundum", (-1, 1, 2))])
 def test_periodic_count_equals_density_times_volume(name, uvw):
     atoms = prototype(name)
     d = np.asarray(uvw) @ atoms.cell.array

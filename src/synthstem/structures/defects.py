@@ -18,7 +18,7 @@ distance 0.3 Angstrom) are ranked by their distance to the centre of view
   element with the smallest covalent radius.
 
 The first site is drawn by ``rng`` among the column's atoms in the middle half of the
-depth (the block's thickness) (so that it is not at a surface); further sites are the column atoms of the same
+block's thickness (not at a surface); further sites are the column atoms of the same
 element nearest to it in depth (vacancy, substitution; the nearest column with enough
 atoms of one element is used) or the next-largest voids at least 2 Angstrom apart
 (interstitial).

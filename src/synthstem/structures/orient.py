@@ -31,7 +31,7 @@ import numpy as np
 from ase import Atoms
 
 from .names import check_uvw
-from .periodic import MAX_STRAIN, periodic_frame
+from .periodic import MAX_STRAIN, centring_translations, periodic_frame
 
 __all__ = ["OrientedCell", "orient", "chemical_formula", "spacegroup_of", "hkl_plane", "beam_rotation",
            "BOUNDARIES", "ADP_KEY"]
@@ -82,8 +82,8 @@ class OrientedCell:
         Lateral strain of a periodic cell, ``max |s_i - 1|`` over the singular values of
         ``deformation`` (0.0 for ``'cut'``).
     lattice_vectors : tuple or None
-        Periodic cells: lattice indices (n1, n2, n3) of the two in-plane vectors along the
-        edges; None for ``'cut'``.
+        Periodic cells: lattice indices (n1, n2, n3) on the input cell of the two in-plane
+        vectors along the edges (fractions for centring translations); None for ``'cut'``.
     """
 
     atoms: Atoms
@@ -350,7 +350,7 @@ def orient(atoms, uvw, size=25.0, structure_id=0, source="", allow_large_indices
 
 def _orient_periodic(atoms, cell, uvw, rotation, size, depth, structure_id, source, max_strain):
     """``boundary="periodic"``: atoms with (alpha, beta) in [-1/2, 1/2)^2 of (A1, A2) and z in [0, depth)."""
-    frame = periodic_frame(cell, rotation, size, max_strain)
+    frame = periodic_frame(cell, rotation, size, max_strain, centring_translations(atoms))
     length = frame.length
     basis = np.column_stack([frame.vectors[0], frame.vectors[1], [0.0, 0.0, 1.0]])  # beam frame
     coeff = np.array(np.meshgrid([-0.5, 0.5], [-0.5, 0.5], [-depth / 2, depth / 2], indexing="ij")).reshape(3, -1).T

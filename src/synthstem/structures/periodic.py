@@ -6,19 +6,21 @@ plane normal to the zone axis is a lattice plane with a square (or squarable) su
 otherwise (most non-cubic zone axes) the crystal is homogeneously strained to make
 them so. Search:
 
-1. Enumerate lattice vectors ``t = n1 a + n2 b + n3 c`` (beam frame: ``rotation @ t``)
+1. Enumerate lattice vectors ``t = n1 a + n2 b + n3 c`` of the crystal, including the
+   centring translations of centred cells (``centring_translations``: pure translations
+   found by spglib, e.g. (1/2, 1/2, 0) in fcc), in the beam frame (``rotation @ t``)
    whose in-plane length is in ``[SIZE_WINDOW[0] * size, SIZE_WINDOW[1] * size]`` and
    whose component along the beam is at most ``2.5 * max_strain`` of that length.
-2. For each right-handed pair ``(A1, A2)`` (in-plane angle within ``3 * max_strain`` of
-   90 degrees, lengths within ``3 * max_strain`` of each other), the edge is
+2. For each pair ``(A1, A2)`` with ``A2`` within ``3 * max_strain * |A1|`` of ``A1``
+   turned by +90 degrees in-plane (a KD-tree query; right-handed), the edge is
    ``L = sqrt(|A1_xy x A2_xy|)`` (area kept) and the deformation ``F`` maps
    ``A1 -> (L, 0, 0)``, ``A2 -> (0, L, 0)`` and the beam axis onto itself
    (``F @ z = z``: the projection stays exactly along [uvw]). The strain of the pair is
    ``max |s_i - 1|`` over the singular values ``s_i`` of ``F`` (largest principal stretch).
-3. Among pairs with strain <= ``max_strain``: pairs whose ``A1`` lies along the in-plane
-   +x of ``beam_rotation`` are preferred when there are any (the same in-plane orientation
-   as the ``"cut"`` mode), then the smallest strain (rounded to 1e-4), then ``L`` nearest
-   ``size``, then the smallest index sums.
+3. Among pairs with strain <= ``max_strain``: the smallest strain (rounded to 0.1 %),
+   then pairs whose ``A1`` lies along the in-plane +x of ``beam_rotation`` (the same
+   in-plane orientation as the ``"cut"`` mode), then ``L`` nearest ``size``, then the
+   smallest index sums.
 
 No fitting pair raises ``ValueError`` naming the best strain found and the window.
 """
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["MAX_STRAIN", "SIZE_WINDOW", "PeriodicFrame", "periodic_frame"]
+__all__ = ["MAX_STRAIN", "SIZE_WINDOW", "PeriodicFrame", "periodic_frame", "centring_translations"]
 
 #: default largest lateral strain (largest principal stretch - 1) of a periodic cell
 MAX_STRAIN = 0.01
@@ -43,8 +45,9 @@ class PeriodicFrame:
 
     Attributes
     ----------
-    indices : tuple of 2 tuple of 3 int
-        Lattice indices (n1, n2, n3) of ``A1`` and ``A2``.
+    indices : tuple of 2 tuple of 3 numbers
+        Lattice indices (n1, n2, n3) of ``A1`` and ``A2`` on the given cell; fractions
+        (e.g. 0.5) for the centring translations of centred cells.
     vectors : numpy.ndarray
         (2, 3) ``A1``, ``A2`` in the beam frame (``rotation @ t``) before strain [Angstrom].
     length : float
@@ -62,17 +65,52 @@ class PeriodicFrame:
     strain: float
 
 
-def _candidates(cell, rotation, lo, hi, z_tol):
+def centring_translations(atoms, symprec=1e-3):
+    """Fractional pure translations (k, 3) of ``atoms`` in [0, 1), the zero vector first.
+
+    Non-zero for centred cells (I, F, C, R in hexagonal axes) and for supercells: the
+    crystal is periodic under ``n + tau`` for every integer ``n`` and listed ``tau``.
+    """
+    import warnings
+
+    import spglib
+
+    cell = (atoms.cell.array, atoms.get_scaled_positions(wrap=True), atoms.numbers)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        sym = spglib.get_symmetry(cell, symprec=symprec)
+    out = [np.zeros(3)]
+    if sym is not None:
+        for rot, tau in zip(sym["rotations"], sym["translations"]):
+            if np.array_equal(rot, np.eye(3, dtype=rot.dtype)):
+                snapped = np.round(tau * 12.0) / 12.0  # centrings are multiples of 1/2, 1/3, 1/4
+                tau = np.mod(np.where(np.abs(snapped - tau) < 1e-4, snapped, tau), 1.0)
+                if not any(np.allclose(tau, o, atol=1e-6) for o in out):
+                    out.append(tau)
+    return np.array(out)
+
+
+def _candidates(cell, rotation, lo, hi, z_tol, translations):
     """Lattice vectors (indices, beam-frame vectors) near the plane, in-plane length in [lo, hi]."""
     inv = np.linalg.inv(cell)
     reach = hi * (1.0 + z_tol) + 1e-9
-    bounds = np.ceil(reach * np.linalg.norm(inv, axis=0)).astype(int)
+    bounds = np.ceil(reach * np.linalg.norm(inv, axis=0)).astype(int) + 1
     axes = [np.arange(-b, b + 1) for b in bounds]
-    idx = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
-    t = (idx @ cell) @ rotation.T
-    plen = np.hypot(t[:, 0], t[:, 1])
-    ok = (plen >= lo) & (plen <= hi) & (np.abs(t[:, 2]) <= z_tol * plen + 1e-9)
-    return idx[ok], t[ok]
+    grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3).astype(float)
+    base = (grid @ cell) @ rotation.T
+    out_idx, out_t = [], []
+    for tau in np.asarray(translations, dtype=float).reshape(-1, 3):  # one shift at a time: less memory
+        t = base + (tau @ cell) @ rotation.T
+        plen = np.hypot(t[:, 0], t[:, 1])
+        ok = (plen >= lo) & (plen <= hi) & (np.abs(t[:, 2]) <= z_tol * plen + 1e-9)
+        out_idx.append(grid[ok] + tau)
+        out_t.append(t[ok])
+    return np.concatenate(out_idx), np.concatenate(out_t)
+
+
+def _plain(n):
+    """Indices as ints when whole, else floats (centred lattices: halves, thirds)."""
+    return tuple(int(round(v)) if abs(v - round(v)) < 1e-9 else float(v) for v in n)
 
 
 def _pair_strain(a1, a2):
@@ -89,7 +127,7 @@ def _pair_strain(a1, a2):
     return length, f, np.max(np.abs(sv - 1.0), axis=1)
 
 
-def periodic_frame(cell, rotation, size, max_strain=MAX_STRAIN):
+def periodic_frame(cell, rotation, size, max_strain=MAX_STRAIN, translations=None):
     """Choose ``A1``, ``A2`` for a seamless ``L x L`` cell perpendicular to the beam.
 
     Parameters
@@ -102,6 +140,9 @@ def periodic_frame(cell, rotation, size, max_strain=MAX_STRAIN):
         Target lateral edge [Angstrom]; ``L`` is searched in ``SIZE_WINDOW * size``.
     max_strain : float
         Largest allowed strain (largest principal stretch - 1), e.g. 0.01 for 1 %.
+    translations : (k, 3) array_like, optional
+        Fractional centring translations (``centring_translations``); default none, so
+        only integer combinations of the cell's vectors are used.
 
     Returns
     -------
@@ -118,19 +159,22 @@ def periodic_frame(cell, rotation, size, max_strain=MAX_STRAIN):
         raise ValueError(f"max_strain must be a number in [0, 0.2), got {max_strain!r}")
     lo, hi = SIZE_WINDOW[0] * size, SIZE_WINDOW[1] * size
     loose = max(float(max_strain), 1e-6)
-    idx, t = _candidates(cell, rotation, lo, hi, 2.5 * loose)
+    if translations is None:
+        translations = np.zeros((1, 3))
+    idx, t = _candidates(cell, rotation, lo, hi, 2.5 * loose, translations)
     where = f"lateral edge in [{lo:.4g}, {hi:.4g}] Angstrom"
     if len(t) < 2:
         raise ValueError(
             f"no periodic cell: fewer than two lattice vectors within {2.5 * loose:.3g} of the plane "
             f"normal to the beam with {where}; try another size or max_strain"
         )
+    from scipy.spatial import cKDTree
+
     plen = np.hypot(t[:, 0], t[:, 1])
-    unit = t[:, :2] / plen[:, None]
-    cos = unit @ unit.T
-    cross = unit[:, None, 0] * unit[None, :, 1] - unit[:, None, 1] * unit[None, :, 0]
-    ratio = plen[:, None] / plen[None, :]
-    i, j = np.nonzero((np.abs(cos) <= 3 * loose) & (cross > 0) & (np.abs(ratio - 1) <= 3 * loose))
+    turned = np.column_stack([-t[:, 1], t[:, 0]])  # each vector rotated by +90 degrees in-plane
+    near = cKDTree(t[:, :2]).query_ball_point(turned, 3 * loose * plen)
+    i = np.repeat(np.arange(len(t)), [len(n) for n in near])
+    j = np.fromiter((k for n in near for k in n), dtype=int, count=len(i))
     if len(i) == 0:
         raise ValueError(
             f"no periodic cell: no two lattice vectors near the plane normal to the beam are within "
@@ -142,20 +186,17 @@ def periodic_frame(cell, rotation, size, max_strain=MAX_STRAIN):
         best = int(np.argmin(strain))
         raise ValueError(
             f"no periodic cell within max_strain={max_strain:g}: the best pair of lattice vectors "
-            f"{tuple(idx[i[best]].tolist())}, {tuple(idx[j[best]].tolist())} needs strain "
+            f"{_plain(idx[i[best]])}, {_plain(idx[j[best]])} needs strain "
             f"{strain[best]:.4g} (L = {length[best]:.4g} Angstrom, {where})"
         )
     i, j, length, f, strain = i[fit], j[fit], length[fit], f[fit], strain[fit]
-    angle = np.abs(np.arctan2(t[i, 1], t[i, 0]))
-    aligned = angle < _ALIGN
-    if aligned.any():
-        i, j, length, f, strain = i[aligned], j[aligned], length[aligned], f[aligned], strain[aligned]
     sums = np.abs(idx[i]).sum(axis=1) + np.abs(idx[j]).sum(axis=1)
+    aligned = np.abs(np.arctan2(t[i, 1], t[i, 0])) < _ALIGN
     # np.lexsort: last key is primary
-    order = np.lexsort((sums, np.round(np.abs(length - size), 9), np.round(strain, 4)))
+    order = np.lexsort((sums, np.round(np.abs(length - size), 9), ~aligned, np.round(strain, 3)))
     k = int(order[0])
     return PeriodicFrame(
-        indices=(tuple(int(v) for v in idx[i[k]]), tuple(int(v) for v in idx[j[k]])),
+        indices=(_plain(idx[i[k]]), _plain(idx[j[k]])),
         vectors=np.array([t[i[k]], t[j[k]]]),
         length=float(length[k]),
         deformation=f[k],

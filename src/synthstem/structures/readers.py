@@ -6,7 +6,10 @@
 - prototype name, optionally with a decoration: ``'perovskite'``, ``'perovskite/BaTiO3'``;
   ``source_id`` is ``'prototype:perovskite/BaTiO3'``.
 - a path to anything ``ase.io.read`` accepts (CIF first); ``source_id`` is the path.
-  For CIF the citation is assembled from the journal/DOI/database tags when present.
+  For CIF the citation is assembled from the journal/DOI/database tags when present, and
+  displacement parameters (``_atom_site_U_iso_or_equiv``, ``_atom_site_B_iso_or_equiv``,
+  ``_atom_site_aniso_U_11..23`` / ``_B_``) become ``atoms.arrays['synthstem_adp']``
+  ((n, 3, 3) Cartesian U [Angstrom^2], see ``synthstem.structures.thermal``).
 """
 
 import os
@@ -16,6 +19,7 @@ import numpy as np
 from ase import Atoms
 
 from .prototypes import check_element, prototype, prototypes
+from .thermal import ADP_KEY, cif_adps
 
 __all__ = ["load_structure"]
 
@@ -140,6 +144,14 @@ def load_structure(source):
     if not isinstance(atoms, Atoms):
         raise ValueError(f"cannot read structure file {text!r}: no structure found")
     _check_atoms(atoms, f"structure file {text!r}")
-    citation = _cif_citation(path) if path.suffix.lower() == ".cif" else None
+    citation = None
+    if path.suffix.lower() == ".cif":
+        citation = _cif_citation(path)
+        try:
+            adp = cif_adps(path, atoms)
+        except ValueError as err:
+            raise ValueError(f"structure file {text!r}: displacement parameters: {err}") from None
+        if adp is not None:
+            atoms.set_array(ADP_KEY, adp)
     atoms.info["source_id"] = text
     return atoms, text, citation
