@@ -62,9 +62,11 @@ def test_fraction_of_beam_is_plausible(sto_images):
 
 
 def test_prism_f1_matches_multislice(sto_images):
+    """Same grid, slices and scan: PRISM f=1 is multislice up to float32 rounding
+    (measured 4.3e-7 of the maximum; complex64 waves through 4 slices)."""
     a, b = sto_images["multislice"].image, sto_images["prism1"].image
-    assert ncc(a, b) > 0.999
-    assert b.mean() == pytest.approx(a.mean(), rel=0.01)
+    assert sto_images["multislice"].params["gpts"] == sto_images["prism1"].params["gpts"]
+    assert np.abs(a - b).max() < 3e-6 * a.max()
 
 
 def test_prism_f2_close_to_multislice(sto_images):

@@ -8,9 +8,9 @@ Every physics module asks this module for
 - 2-D FFTs over the last two axes (batched over the leading ones): ``fft2`` / ``ifft2``
   with scipy.fft's convention (unnormalised forward, ``1/N`` inverse) and 1-D ``fft`` /
   ``ifft`` along one axis. The engine is chosen once per process by ``fft_backend()``:
-  pyFFTW (optional extra ``synthstem[fftw]``, GPL) when importable, else scipy.fft; set
-  ``SYNTHSTEM_FFT=scipy`` or ``=fftw`` to force one. pyFFTW plans are made once per
-  (shape, dtype, axes, direction, threads) and reused. CuPy arrays always use cupy.fft;
+  scipy.fft (default, bit-reproducible), or pyFFTW (optional extra ``synthstem[fftw]``,
+  GPL) with ``SYNTHSTEM_FFT=fftw``; pyFFTW plans are made once per (shape, strides,
+  dtype, axes, direction, thread) and reused. CuPy arrays always use cupy.fft;
 - the worker threads: ``available_cpus()`` (CPU affinity, not ``os.cpu_count()``) and one
   shared thread pool ``pool()``;
 - thread-count independent linear algebra: ``matmul(a, b, out)`` sets BLAS to one thread
@@ -87,6 +87,16 @@ def available_cpus():
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def default_threads():
+    """Threads of one simulation when none are asked for: ``OMP_NUM_THREADS`` if set (a
+    run's worker processes get their share of the CPUs that way), else
+    ``available_cpus()``."""
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    if value.strip().isdigit() and int(value) >= 1:
+        return min(int(value), available_cpus())
+    return available_cpus()
 
 
 def resolve_workers(workers):
@@ -184,8 +194,13 @@ _FFT_BACKEND = None
 
 
 def fft_backend():
-    """The FFT engine of NumPy arrays: "fftw" (pyFFTW importable) or "scipy";
-    ``SYNTHSTEM_FFT`` forces one."""
+    """The FFT engine of NumPy arrays: "scipy" (default) or "fftw" (``SYNTHSTEM_FFT=fftw``
+    or ``set_fft_backend("fftw")``, needs pyFFTW).
+
+    scipy.fft stays the default because its results are bit-identical whatever the
+    threads and memory alignment; pyFFTW's are not (measured: images differing by ~1e-6
+    relative between runs with 1 and 2 threads, through plan and alignment choices), which
+    would break "same seed, same files" across workers."""
     global _FFT_BACKEND
     if _FFT_BACKEND is None:
         _FFT_BACKEND = _choose_fft_backend(os.environ.get("SYNTHSTEM_FFT", ""))
@@ -196,7 +211,7 @@ def _choose_fft_backend(request):
     request = request.strip().lower()
     if request not in ("",) + FFT_BACKENDS:
         raise ValueError(f"SYNTHSTEM_FFT must be one of {FFT_BACKENDS}, got {request!r}")
-    if request == "scipy":
+    if request in ("", "scipy"):
         return "scipy"
     try:
         import pyfftw  # noqa: F401
@@ -226,39 +241,98 @@ FFTW_FLAGS = (("FFTW_MEASURE",) if os.environ.get("SYNTHSTEM_FFTW_PLANNER", "").
               == "measure" else ("FFTW_ESTIMATE",))
 
 
-def _fftw_plan(shape, dtype, axes, inverse, threads):
-    """A cached pyFFTW plan (in place on its own aligned buffer) and that buffer."""
-    key = (shape, np.dtype(dtype).str, axes, inverse, threads, threading.get_ident())
+#: byte alignment of the arrays pyFFTW transforms in place; others go through an aligned
+#: scratch copy, so that the same layout always gets the same plan (FFTW picks other
+#: codelets, hence other rounding, for other alignments or strides)
+FFTW_ALIGN = 64
+_SCRATCH = {}
+
+
+def _aligned_empty(shape, dtype):
+    import pyfftw
+
+    return pyfftw.empty_aligned(shape, dtype=dtype, n=FFTW_ALIGN)
+
+
+def _fftw_inplace(x, axes, inverse):
+    """pyFFTW transform of complex ``x`` in place with a one-thread plan bound to its
+    layout (no copies if ``x`` is aligned). Plans are cached per (shape, strides, dtype,
+    axes, direction, calling thread)."""
+    import pyfftw
+
+    if x.ctypes.data % FFTW_ALIGN:
+        return _fftw_copy(x, axes, inverse, x)
+    key = (x.shape, x.strides, x.dtype.str, axes, inverse, threading.get_ident())
     plan = _PLANS.get(key)
     if plan is None:
-        import pyfftw
-
         with _PLANS_LOCK:  # the FFTW planner is not thread safe
-            buf = pyfftw.empty_aligned(shape, dtype=dtype)
-            plan = pyfftw.FFTW(buf, buf, axes=axes,
+            keep = x.copy() if "FFTW_ESTIMATE" not in FFTW_FLAGS else None
+            plan = pyfftw.FFTW(x, x, axes=axes,
                                direction="FFTW_BACKWARD" if inverse else "FFTW_FORWARD",
-                               flags=FFTW_FLAGS, threads=threads)
+                               flags=FFTW_FLAGS, threads=1)
+            if keep is not None:  # MEASURE planning overwrote x
+                x[...] = keep
             _PLANS[key] = plan
-    return plan
-
-
-def _fftw(x, axes, inverse, threads, overwrite):
-    x = np.asarray(x)
-    if x.dtype not in (np.complex64, np.complex128):
-        x, overwrite = x.astype(np.complex128), True
-    plan = _fftw_plan(x.shape, x.dtype, axes, inverse, threads)
-    buf = plan.input_array
-    buf[...] = x
+    else:
+        plan.update_arrays(x, x)
     plan.execute()
-    out = x if overwrite else np.empty_like(x)
     if inverse:
         n = 1
         for a in axes:
             n *= x.shape[a]
-        np.multiply(buf, buf.real.dtype.type(1.0 / n), out=out)
-    else:
-        out[...] = buf
+        x *= x.real.dtype.type(1.0 / n)
+    return x
+
+
+def _fftw_copy(x, axes, inverse, out=None):
+    """pyFFTW transform of ``x`` through this thread's aligned contiguous scratch array."""
+    key = (x.shape, x.dtype.str, threading.get_ident())
+    scratch = _SCRATCH.get(key)
+    if scratch is None:
+        scratch = _SCRATCH[key] = _aligned_empty(x.shape, x.dtype)
+    scratch[...] = x
+    _fftw_inplace(scratch, axes, inverse)
+    if out is None:
+        out = np.empty_like(x)
+    out[...] = scratch
     return out
+
+
+#: transforms per pyFFTW call when a batch is split over threads (fixed, so that the plans,
+#: hence the rounding, do not depend on the number of threads; FFTW's own threaded plans
+#: round differently from its serial ones)
+FFTW_CHUNK = 4
+
+
+def _fftw_batched(x, axes, inverse, workers, inplace):
+    """pyFFTW over ``axes`` with one-thread plans; leading-axis batches of more than
+    ``FFTW_CHUNK`` transforms are cut into fixed chunks spread over ``workers`` threads."""
+    x = np.asarray(x)
+    if x.dtype not in (np.complex64, np.complex128):
+        x, inplace = x.astype(np.complex128), True
+    if x.ndim <= len(axes) or 0 in axes or x.shape[0] <= FFTW_CHUNK:
+        if inplace:
+            return _fftw_inplace(x, axes, inverse)
+        return _fftw_copy(x, axes, inverse)
+    out = x if inplace else np.empty_like(x)
+    chunks = [(s, min(s + FFTW_CHUNK, len(x))) for s in range(0, len(x), FFTW_CHUNK)]
+
+    def run(chunk):
+        a, b = chunk
+        if inplace:
+            _fftw_inplace(x[a:b], axes, inverse)
+        else:
+            _fftw_copy(x[a:b], axes, inverse, out[a:b])
+
+    parallel_map(run, chunks, workers)
+    return out
+
+
+def empty(shape, dtype=np.complex64):
+    """An uninitialised NumPy array aligned for SIMD FFTs (pyFFTW's alignment)."""
+    if fft_backend() == "fftw":
+        return _aligned_empty(shape, dtype)
+    return np.empty(shape, dtype=dtype)
 
 
 def _transform(x, axes, inverse, workers, overwrite):
@@ -273,7 +347,7 @@ def _transform(x, axes, inverse, workers, overwrite):
     axes = tuple(a % x.ndim for a in axes)
     inplace = overwrite and x.dtype in (np.complex64, np.complex128)
     if fft_backend() == "fftw":
-        return _fftw(x, axes, inverse, resolve_workers(workers), inplace)
+        return _fftw_batched(x, axes, inverse, resolve_workers(workers), inplace)
     f = scipy.fft.ifftn if inverse else scipy.fft.fftn
     y = f(x, axes=axes, overwrite_x=inplace, workers=resolve_workers(workers))
     if inplace and y is not x:

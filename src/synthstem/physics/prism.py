@@ -73,47 +73,6 @@ def downsampled_gpts(gpts, extent, microscope, interpolation):
     return tuple(out)
 
 
-def scattering_matrix_direct(potential, microscope, interpolation, workers=None,
-                             batch_size=None, progress=False, downsample=True):
-    """Reference implementation of ``scattering_matrix``: every plane wave through full
-    2D FFTs (kept for tests).
-
-    With ``downsample`` the exit waves are stored on ``downsampled_gpts`` (see there);
-    the grid is ``S.shape[1:]`` over the same extent.
-    """
-    gpts, sampling = potential.gpts, potential.sampling
-    ny, nx = gpts
-    lam = microscope.wavelength
-    _, _, kyb, kxb, amp = prism_beams(gpts, sampling, microscope, interpolation)
-    trans = potential.transmission(microscope.sigma, workers=workers)
-    prop = fresnel_propagator(gpts, sampling, lam, potential.thickness, microscope.tilt)
-    x = np.arange(nx) * sampling[1]
-    y = np.arange(ny) * sampling[0]
-    nb = len(kxb)
-    extent = potential.extent
-    my, mx = downsampled_gpts(gpts, extent, microscope, interpolation) if downsample else gpts
-    # FFT-order frequency indices of the small grid inside the large one
-    iy = np.fft.fftfreq(my, 1.0 / my).astype(np.int64) % ny
-    ix = np.fft.fftfreq(mx, 1.0 / mx).astype(np.int64) % nx
-    scale = np.float32(my * mx / (ny * nx))
-    smat = np.empty((nb, my, mx), dtype=np.complex64)
-    bs = batch_size or batch_size_for(gpts)
-    starts = range(0, nb, bs)
-    if progress:
-        from tqdm import tqdm
-
-        starts = tqdm(starts, desc="S-matrix", unit="batch")
-    for s in starts:
-        ex = np.exp(2j * np.pi * kxb[s:s + bs, None] * x[None, :]).astype(np.complex64)
-        ey = np.exp(2j * np.pi * kyb[s:s + bs, None] * y[None, :]).astype(np.complex64)
-        waves = ey[:, :, None] * ex[:, None, :]
-        waves = transmit_and_propagate(waves, trans, prop, workers)  # reciprocal space
-        if (my, mx) != (ny, nx):
-            waves = waves[:, iy][:, :, ix]
-        smat[s:s + bs] = backend.ifft2(waves, workers, overwrite=True) * scale
-    return smat, kyb, kxb, amp
-
-
 def band_rows(mask):
     """Rows ``[r0, r1)`` of an FFT-order mask that are entirely zero, such that every other
     row (``[0, r0)`` and ``[r1, ny)``) is in the band; ``(ny, ny)`` if none is empty."""
@@ -132,8 +91,9 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
     """Propagated plane waves ``S (n_beams, ny', nx')`` complex64 and ``(ky, kx, A)``.
 
     With ``downsample`` the exit waves are stored on ``downsampled_gpts`` (see there);
-    the grid is ``S.shape[1:]`` over the same extent. Same result as
-    ``scattering_matrix_direct`` (to float32 rounding) with fewer and smaller FFTs:
+    the grid is ``S.shape[1:]`` over the same extent. Same result (to float32 rounding)
+    as the reference ``scattering_matrix_direct`` of ``tests/naive.py`` (every plane wave
+    through full 2D FFTs), with fewer and smaller FFTs:
 
     - slice 1: ``FFT[exp(2 pi i k_b.r) t_1]`` is ``FFT[t_1]`` shifted by the beam's grid
       index, so one FFT of ``t_1`` serves every beam;
@@ -188,7 +148,7 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
 
     def run(chunk):
         a, b = chunk
-        w = np.empty((b - a, ny, nx), dtype=np.complex64)
+        w = _thread_buffer("smatrix", (b - a, ny, nx))
         shifted_product(w, t1k, prop, biy[a:b], bix[a:b], r0, r1)
         for i in range(1, n_slices):
             ifft_band(w)
@@ -335,19 +295,22 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
     # a window spanning a whole periodic axis needs no crop: |FFT|^2 is shift invariant
     full = (ny if wy == ny else 0, nx if wx == nx else 0)
     ty, tx = _tile_shape((wy, wx), (step_y, step_x), (len(scan_y), len(scan_x)), nb, full)
-    t_asm = t_det = 0.0
-    # buffers reused by every tile (fresh large arrays cost page faults each time)
+    # buffers of each thread, reused by its tiles and by later calls (phonon configurations)
     max_bh = ny if full[0] else wy + int(np.ceil((ty - 1) * step_y)) + 2
     max_bw = nx if full[1] else wx + int(np.ceil((tx - 1) * step_x)) + 2
-    buf_gather = np.empty(nb * max_bh * max_bw, dtype=np.complex64)
-    buf_waves = np.empty(ty * tx * max_bh * max_bw, dtype=np.complex64)
-    buf_windows = np.empty(ty * tx * wy * wx, dtype=np.complex64)
+    sizes = {"gather": nb * max_bh * max_bw, "waves": ty * tx * max_bh * max_bw,
+             "windows": ty * tx * wy * wx}
     tiles = [(j, i) for j in range(0, len(scan_y), ty) for i in range(0, len(scan_x), tx)]
+    bar = None
     if progress:
         from tqdm import tqdm
 
-        tiles = tqdm(tiles, desc="PRISM probes", unit="tile")
-    for j0, i0 in tiles:
+        bar = tqdm(total=len(tiles), desc="PRISM probes", unit="tile")
+    lock = threading.Lock()
+
+    def run(tile):
+        """One tile of probes: gather, GEMM, crop, FFT, detector (all on this thread)."""
+        j0, i0 = tile
         t1 = time.perf_counter()
         j1, i1 = min(j0 + ty, len(scan_y)), min(i0 + tx, len(scan_x))
         sx, sy = start_x[i0:i1], start_y[j0:j1]
@@ -355,26 +318,34 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
         by0 = 0 if full[0] else int(sy.min())
         bw = nx if full[1] else int(sx.max()) - bx0 + wx
         bh = ny if full[0] else int(sy.max()) - by0 + wy
-        s_tile = _gather(smat, by0, bh, bx0, bw, buf_gather)
+        s_tile = _gather(smat, by0, bh, bx0, bw, _thread_buffer("gather", (sizes["gather"],)))
         coef = (ey_all[j0:j1, None, :] * ex_all[None, i0:i1, :] * phase0).astype(np.complex64)
         npos = coef.shape[0] * coef.shape[1]
-        waves = _view(buf_waves, (npos, bh * bw))
-        backend.matmul(coef.reshape(npos, nb), s_tile.reshape(nb, bh * bw), out=waves,
-                       workers=workers)
+        waves = _view(_thread_buffer("waves", (sizes["waves"],)), (npos, bh * bw))
+        backend.matmul(coef.reshape(npos, nb), s_tile.reshape(nb, bh * bw), out=waves)
         waves = waves.reshape(npos, bh, bw)
         if (bh, bw) == (wy, wx):
             windows = waves
         else:
             oy = np.repeat(sy - by0, len(sx)) * (not full[0])
             ox = np.tile(sx - bx0, len(sy)) * (not full[1])
-            windows = crop_windows(waves, oy, ox,
-                                   _view(buf_windows, (npos, wy, wx)))
+            windows = crop_windows(waves, oy, ox, _view(
+                _thread_buffer("windows", (sizes["windows"],)), (npos, wy, wx)))
         t2 = time.perf_counter()
-        windows = backend.fft2(windows, workers, overwrite=True)
+        windows = backend.fft2(windows, overwrite=True)
         image[j0:j1, i0:i1] = det.integrate(windows).reshape(j1 - j0, i1 - i0)
         t3 = time.perf_counter()
-        t_asm += t2 - t1
-        t_det += t3 - t2
+        if bar is not None:
+            with lock:
+                bar.update(1)
+        return t2 - t1, t3 - t2
+
+    # tiles are independent (disjoint image pixels): spread over the threads
+    spent = backend.parallel_map(run, tiles, workers)
+    if bar is not None:
+        bar.close()
+    t_asm = sum(t[0] for t in spent)
+    t_det = sum(t[1] for t in spent)
     timings["assembly"] = t_asm
     timings["detector"] = t_det
     info = {"n_beams": int(nb), "window": [int(wy), int(wx)], "smatrix_gpts": [ny, nx],
@@ -399,6 +370,25 @@ def _full_window_scan(smat, det, ex_all, ey_all, phase0, workers):
         amp = backend.matmul(coef.reshape(n * nsx, nb), coeffs, workers=workers)
         image[j:j + n] = (np.abs(amp) ** 2).sum(axis=1).reshape(n, nsx) * det.scale
     return image
+
+
+_BUFFERS = threading.local()
+
+
+def _thread_buffer(name, shape):
+    """This thread's reusable aligned complex64 work array ``name`` of ``shape``
+    (allocated once per thread and shape, reused by every call and phonon configuration:
+    fresh large arrays cost page faults each time)."""
+    cache = getattr(_BUFFERS, "arrays", None)
+    if cache is None:
+        cache = _BUFFERS.arrays = {}
+    key = (name, shape)
+    buf = cache.get(key)
+    if buf is None:
+        for k in [k for k in cache if k[0] == name]:  # one shape per name and thread
+            del cache[k]
+        buf = cache[key] = backend.empty(shape, np.complex64)
+    return buf
 
 
 def _gather(smat, y0, h, x0, w, buf=None):

@@ -31,6 +31,7 @@ from ..random import as_rng
 from . import backend
 from . import parametrization as param
 from .optics import Microscope, choose_gpts, fft_friendly
+from ..structures.thermal import ADP_KEY, thermal_displacements
 from .potential import cell_extent, n_slices_for, potential_slices
 
 METHODS = ("prism", "multislice", "incoherent")
@@ -108,6 +109,15 @@ def _phonon_sigmas(symbols, phonon_rms):
         if not (math.isfinite(v) and v >= 0):
             raise ValueError(f"phonon_rms must be finite and >= 0, got {k}: {v}")
     return np.array([values[s] for s in symbols], dtype=np.float64)
+
+
+def _adp_atoms(atoms):
+    """Number of atoms whose frozen-phonon displacements come from their own displacement
+    tensor (``atoms.arrays['synthstem_adp']``, CIF Debye-Waller factors)."""
+    adp = atoms.arrays.get(ADP_KEY)
+    if adp is None:
+        return 0
+    return int(np.count_nonzero(np.abs(np.asarray(adp)).reshape(len(atoms), -1).max(axis=1) > 0))
 
 
 def scan_points(length, microscope, pixels):
@@ -195,16 +205,21 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         Largest slice thickness [Angstrom] (> 0); slices are equal, ``ceil(Lz / dz)``.
     phonons : int
         Number of frozen-phonon configurations (0 = static lattice, no displacement).
+        Atoms with a displacement tensor ``atoms.arrays['synthstem_adp']`` (CIF
+        Debye-Waller factors, ``synthstem.structures.thermal``) move by ``N(0, U)``.
     seed : int, Generator or None
         Randomness of the phonon displacements; None draws a fresh seed (recorded).
     parametrization : {"lobato", "kirkland"}
         Scattering-factor table.
     workers : int or None
-        Threads for scipy.fft (None = scipy default, 1).
+        Threads (FFTs, S-matrix beams, probe tiles, GEMM blocks); None =
+        ``backend.default_threads()`` (``OMP_NUM_THREADS`` or the CPU affinity). The image
+        does not depend on it (bit-identical).
     progress : bool
         Show tqdm progress bars.
     phonon_rms : float or dict
-        RMS displacement per Cartesian axis [Angstrom], one value or {symbol: value}.
+        RMS displacement per Cartesian axis [Angstrom] of atoms without a displacement
+        tensor, one value or {symbol: value}.
     sampling : float, optional
         Force the potential sampling [Angstrom] (at most ``Microscope.max_sampling()``).
     scan_pixels : int, optional
@@ -238,12 +253,12 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         raise ValueError(
             f"parametrization must be one of {param.PARAMETRIZATIONS}, got {parametrization!r}"
         )
-    if workers is not None:
-        workers = _check_int("workers", workers, 1)
+    workers = backend.default_threads() if workers is None else _check_int("workers", workers, 1)
     lx, ly, lz = cell_extent(atoms)
     symbols = atoms.get_chemical_symbols()
     param.check_elements(symbols, parametrization)
-    sigmas = _phonon_sigmas(symbols, phonon_rms) if phonons else None
+    if phonons:
+        _phonon_sigmas(symbols, phonon_rms)  # validates phonon_rms
 
     max_sampling = microscope.max_sampling()
     if sampling is not None:
@@ -286,8 +301,8 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
     scopes = [replace(microscope, defocus=float(d)) for d in defoci]
     for c in range(configs):
         pos = pos0
-        if phonons:
-            pos = pos0 + rng.normal(size=pos0.shape) * sigmas[:, None]
+        if phonons:  # N(0, U) per atom with CIF ADPs, else N(0, phonon_rms^2) per axis
+            pos = pos0 + thermal_displacements(atoms, rng, phonon_rms)
         t0 = time.perf_counter()
         if method == "incoherent":
             for scope, weight in zip(scopes, focal_weights):
@@ -341,6 +356,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         "slice_thickness_used": lz / n_slices,
         "projection": "infinite (each atom fully projected into the slice containing its z)",
         "phonons": phonons,
+        "phonon_adp_atoms": _adp_atoms(atoms) if phonons else None,
         "phonon_rms": (dict(phonon_rms) if isinstance(phonon_rms, dict) else float(phonon_rms))
         if phonons else None,
         "seed": seed_record,
@@ -360,6 +376,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         "scan_interpolation": "fourier" if (nsy, nsx) != (pixels, pixels) else "none",
         "image_units": "fraction of the incident beam on the detector",
         "workers": workers,
+        "backend": backend.describe(),
         "synthstem_version": __version__,
     }
     if method == "prism" and info:

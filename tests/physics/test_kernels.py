@@ -1,0 +1,84 @@
+"""Every numba kernel against its slow twin in tests/naive.py (random inputs, edge cases)."""
+
+import naive
+import numpy as np
+import pytest
+
+from synthstem.kernels import noise as knoise
+from synthstem.kernels import waves as kwaves
+from synthstem.kernels.potential import place_radial_profiles
+
+RNG = np.random.default_rng(7)
+#: one complex64 product: the kernels may fuse multiply-adds where NumPy does not
+F32 = dict(rtol=1e-6, atol=1e-6)
+
+
+def _c64(*shape):
+    return (RNG.normal(size=shape) + 1j * RNG.normal(size=shape)).astype(np.complex64)
+
+
+def test_multiply_batch():
+    w, f = _c64(3, 8, 10), _c64(8, 10)
+    np.testing.assert_allclose(kwaves.multiply_batch(w.copy(), f), naive.multiply_batch(w, f),
+                               **F32)
+
+
+def test_intensity_sum():
+    w = _c64(3, 80)
+    idx = np.array([0, 5, 17, 79], dtype=np.int64)
+    np.testing.assert_allclose(kwaves.intensity_sum(w, idx, 0.5),
+                               naive.intensity_sum(w, idx, 0.5), rtol=1e-6)  # float32 squares
+
+
+@pytest.mark.parametrize("r0, r1", [(3, 6), (8, 8), (0, 8)])
+def test_propagate_rows(r0, r1):
+    w, p = _c64(2, 8, 6), _c64(8, 6)
+    fast = kwaves.propagate_rows(w.copy(), p, r0, r1)
+    np.testing.assert_allclose(fast, naive.propagate_rows(w, p, r0, r1), **F32)
+    assert not fast[:, r0:r1].any()
+
+
+@pytest.mark.parametrize("r0, r1", [(4, 7), (10, 10)])
+def test_shifted_product(r0, r1):
+    spec, prop = _c64(10, 9), _c64(10, 9)
+    sy = np.array([0, 3, -2, 11], dtype=np.int64)  # negative and beyond the grid: periodic
+    sx = np.array([0, -4, 8, 20], dtype=np.int64)
+    fast = kwaves.shifted_product(np.empty((4, 10, 9), np.complex64), spec, prop, sy, sx, r0, r1)
+    np.testing.assert_allclose(fast, naive.shifted_product((4, 10, 9), spec, prop, sy, sx,
+                                                           r0, r1), **F32)
+    assert not fast[:, r0:r1].any()
+
+
+@pytest.mark.parametrize("y0, x0, h, w", [(-3, 8, 7, 9), (2, 1, 4, 5), (9, -13, 12, 14)])
+def test_gather_block(y0, x0, h, w):
+    s = _c64(3, 10, 12)
+    fast = kwaves.gather_block(s, y0, x0, np.empty((3, h, w), np.complex64))
+    np.testing.assert_array_equal(fast, naive.gather_block(s, y0, x0, h, w))
+
+
+def test_crop_windows():
+    waves = _c64(3, 12, 14)
+    oy, ox = np.array([0, 3, 5]), np.array([2, 0, 6])
+    fast = kwaves.crop_windows(waves, oy, ox, np.empty((3, 7, 8), np.complex64))
+    np.testing.assert_array_equal(fast, naive.crop_windows(waves, oy, ox, 7, 8))
+
+
+def test_place_radial_profiles():
+    ny, nx, dx, dy = 40, 50, 0.1, 0.12
+    tables = np.stack([np.exp(-np.linspace(0, 5, 200)), 1 / (1 + np.linspace(0, 9, 200))])
+    drs = np.array([1.2 / 198, 0.9 / 198])
+    cutoffs = np.array([1.2, 0.9])
+    xs, ys = RNG.uniform(0, nx * dx, 7), RNG.uniform(0, ny * dy, 7)
+    species = RNG.integers(0, 2, 7)
+    fast = place_radial_profiles(np.zeros((ny, nx)), xs, ys, species, tables, drs, cutoffs,
+                                 0.0, dx, dy)
+    slow = naive.place_radial_profiles((ny, nx), xs, ys, species, tables, drs, cutoffs, dx, dy)
+    np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-12)
+
+
+def test_splat_rows():
+    image = RNG.uniform(size=(6, 9))
+    shifts = np.array([0.0, 0.4, -1.7, 3.25, -20.0, 20.0])  # clamped at both edges
+    fast = knoise.splat_rows(image, shifts)
+    np.testing.assert_allclose(fast, naive.splat_rows(image, shifts), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(fast.sum(axis=1), image.sum(axis=1))  # splatting keeps sums
