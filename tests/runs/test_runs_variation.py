@@ -104,3 +104,15 @@ def test_defects_anywhere_have_their_own_boxes_containing_their_sites(built):
             assert np.all(px >= margin_px - 1e-6) and np.all(px <= pixels - margin_px + 1e-6)
             centres.append(tuple(np.round(r["center_px"], 1)))
     assert len(set(centres)) == len(centres)  # not all at the centre
+
+
+def test_config_show_round_trips_the_distributions(tmp_path):
+    from synthstem.runs.config import load_config
+    from synthstem.runs.toml import to_toml
+    from synthstem.variation import draw_item
+
+    config = config_from_dict(BASE)
+    (tmp_path / "shown.toml").write_text(to_toml(config))
+    again = load_config(tmp_path / "shown.toml")
+    for index in range(5):
+        assert draw_item(again.specs(), 5, index) == draw_item(config.specs(), 5, index)

@@ -30,7 +30,7 @@ class RunSection(Model):
     seed: int = Field(0, ge=0, description="run seed: every item's random stream derives from it")
 
 
-_DRAWN = " (a value or a distribution, docs/datasets.md)"
+_DRAWN = " (drawable: a value or a distribution)"
 
 
 def _checked(section, name, value):
