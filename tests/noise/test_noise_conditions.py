@@ -212,3 +212,28 @@ def test_map_coords_follows_the_geometric_extras():
         cy, cx = np.mgrid[int(y) - 5 : int(y) + 6, int(x) - 5 : int(x) + 6]
         assert np.average(cx, weights=w) == pytest.approx(x, abs=0.35)
         assert np.average(cy, weights=w) == pytest.approx(y, abs=0.35)
+
+
+def test_raw_condition_names_the_problem():
+    img = np.ones((8, 8))
+    img[2, 3] = np.nan
+    img[4, 4] = np.inf
+    with pytest.raises(ValueError, match="2 NaN or infinite pixel"):
+        CONDITIONS["raw"].apply(img)
+    with pytest.raises(ValueError, match=r"2-D array, got shape \(8,\)"):
+        CONDITIONS["raw"].apply(np.ones(8))
+
+
+def test_reference_conditions_own_their_seed_children():
+    """The table in noise/conditions.py is the one place: every reference condition has one
+    fixed, distinct noise-stream child, and 'all' lists exactly them."""
+    from synthstem.noise.conditions import REFERENCE_CONDITIONS, SEED_CHILDREN, noise_seed_sequence
+
+    assert set(REFERENCE_CONDITIONS) == set(SEED_CHILDREN) and len(REFERENCE_CONDITIONS) == 16
+    assert sorted(SEED_CHILDREN.values()) == list(range(16))
+    states = {name: tuple(noise_seed_sequence(5, 9, name).generate_state(2)) for name in REFERENCE_CONDITIONS}
+    assert len(set(states.values())) == 16  # independent streams
+    # a user condition's stream depends on its name only, not on any list position
+    assert tuple(noise_seed_sequence(5, 9, "mine").generate_state(2)) not in states.values()
+    np.testing.assert_array_equal(noise_seed_sequence(5, 9, "mine").generate_state(2),
+                                  noise_seed_sequence(5, 9, "mine").generate_state(2))

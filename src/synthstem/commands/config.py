@@ -15,7 +15,7 @@ def add_arguments(parser):
                        help="also list every planned item (name, structure, zone axis)")
     check.add_argument("--estimate", action="store_true",
                        help="estimate the run time: builds the first item in memory, timed "
-                            "(writes nothing; takes about two items' simulation time)")
+                            "(writes nothing; about four one-phonon builds of one item)")
     check.add_argument("--workers", type=int, default=None,
                        help="workers assumed by --estimate (default: all CPUs)")
 

@@ -39,9 +39,14 @@ def write_text(path, text):
     return write_bytes(path, text.encode("utf-8"))
 
 
-def write_json(path, obj, indent=1, sort_keys=True):
-    """JSON (indented and key-sorted by default; no NaN), written atomically."""
-    return write_text(path, json.dumps(obj, indent=indent, sort_keys=sort_keys, allow_nan=False) + "\n")
+def write_json(path, obj, indent=1, sort_keys=True, newline=True):
+    """JSON (indented and key-sorted by default; no NaN), written atomically.
+
+    ``sort_keys=False`` keeps the key order (COCO readers expect it); ``newline=False``
+    leaves out the final newline.
+    """
+    text = json.dumps(obj, indent=indent, sort_keys=sort_keys, allow_nan=False)
+    return write_text(path, text + "\n" if newline else text)
 
 
 def sha256(path, chunk=1 << 20):

@@ -11,9 +11,8 @@ cell). Continuous top-left-origin coordinates (COCO, CVAT) are ``x + 0.5``.
 import numpy as np
 from scipy.spatial import cKDTree
 
-#: Default column-disc radius [Angstrom]; exports convert it with the pixel size.
-DEFAULT_RADIUS_ANGSTROM = 0.5
-#: Disc radius [px] used when the pixel size is unknown.
+#: Disc radius [px] used when the pixel size is unknown (the radius in Angstrom is an
+#: export option, synthstem.exports.registry).
 DEFAULT_RADIUS_PX = 3.0
 
 #: Colour palette of the colour-coded semantic masks: index = class id, RGB uint8.

@@ -15,9 +15,6 @@ import numpy as np
 
 from ..random import as_rng
 
-DEFAULT_SHOTS = (1, 2, 3, 5, 10)
-DEFAULT_RUNS = 10
-
 
 def structure_group(name):
     """Structure id of an item name: '020790.000201' -> '020790'."""
@@ -58,7 +55,7 @@ def split_groups(groups, test_fraction=0.2, rng=0):
     return train, test
 
 
-def few_shot_subsets(image_categories, category_ids, shots=DEFAULT_SHOTS, runs=DEFAULT_RUNS, seed=0):
+def few_shot_subsets(image_categories, category_ids, shots, runs, seed=0):
     """Few-shot training subsets.
 
     Parameters

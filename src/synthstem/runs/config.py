@@ -13,12 +13,8 @@ The config copies no table: condition names and parameters are checked against
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10: the same parser from PyPI
-    import tomli as tomllib
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 

@@ -17,10 +17,8 @@ from pathlib import Path
 from .._version import __version__
 from ..io.files import sha256, write_json, write_text
 from ..io.hdf5 import read_item
+from ..exports.dataset import EXPORT_FOLDERS  # written by the exports step, recorded under 'exports'
 from ..io.keycsv import write_key_csv
-
-#: folders written by the exports step (their files are recorded under 'exports')
-EXPORT_FOLDERS = ("annotations", "augmented")
 
 
 def config_record(config):

@@ -182,7 +182,7 @@ def _run_locked(config, out, tasks, workers, scheduler, progress, builder):
 
 
 def export_options(config):
-    """Keyword arguments of ``synthstem.labels.export.export_dataset`` from ``[output]``."""
+    """Keyword arguments of :func:`synthstem.exports.export_dataset` from ``[output]``."""
     o = config.output
     a = o.augment
     augment = None
@@ -201,7 +201,7 @@ def export_options(config):
 
 def run_exports(config, out, failures):
     """The exports step; a failure is recorded in ``failures`` (index -1), not raised."""
-    from ..labels.export import export_dataset
+    from ..exports import export_dataset
 
     try:
         return export_dataset(out, seed=config.run.seed, **export_options(config))

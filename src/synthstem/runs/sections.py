@@ -12,10 +12,15 @@ from typing import Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..distributions import Spec, as_spec, support
+from ..exports import registry
 from ..noise.conditions import condition_from_dict
 from ..structures.defect_placement import EDGE_MARGIN, MIN_SEPARATION
 from ..structures.names import check_uvw
 from ..variation import check_spec, check_specs
+
+
+# export names and option defaults: synthstem.exports.registry (the one place they live)
+_EXP, _AUG, _SPLIT = registry.EXPORT_DEFAULTS, registry.AUGMENT_DEFAULTS, registry.SPLIT_DEFAULTS
 
 
 class Model(BaseModel):
@@ -188,11 +193,11 @@ class StructureEntry(Model):
 class AugmentSection(Model):
     """``[output.augment]``: augmented variants of every exported image."""
 
-    variants: int = Field(0, ge=0, le=1000, description="augmented variants per exported image")
-    n_transforms: list[int] = Field([2, 4], description="[min, max] transforms drawn per variant")
-    min_box_size: float = Field(2.0, ge=0, description="defect boxes smaller than this after the transform are dropped [px]")
-    min_box_visible: float = Field(0.5, ge=0, le=1, description="defect boxes less visible than this fraction are dropped")
-    shard_size: int = Field(2000, ge=0, description="augmented COCO/CVAT/box files: images per shard (0: one file)")
+    variants: int = Field(_AUG["variants"], ge=0, le=1000, description="augmented variants per exported image")
+    n_transforms: list[int] = Field(list(_AUG["n_transforms"]), description="[min, max] transforms drawn per variant")
+    min_box_size: float = Field(_AUG["min_box_size"], ge=0, description="defect boxes smaller than this after the transform are dropped [px]")
+    min_box_visible: float = Field(_AUG["min_box_visible"], ge=0, le=1, description="defect boxes less visible than this fraction are dropped")
+    shard_size: int = Field(_AUG["shard_size"], ge=0, description="augmented COCO/CVAT/box files: images per shard (0: one file)")
 
     @field_validator("n_transforms")
     @classmethod
@@ -205,12 +210,12 @@ class AugmentSection(Model):
 class SplitsSection(Model):
     """``[output.splits]``: train/test split and few-shot subsets of the exports."""
 
-    by: Literal["none", "structure", "prototype"] = Field(
-        "none", description="'none' (one split 'all'), 'structure' or 'prototype' (groups kept together)")
-    test_fraction: float = Field(0.2, gt=0, lt=1, description="fraction of groups in the test split")
-    few_shot: bool = Field(True, description="write few-shot subsets of the training split")
-    shots: list[int] = Field([1, 2, 3, 5, 10], description="few-shot sizes (images per class)")
-    runs: int = Field(10, ge=1, le=1000, description="few-shot subsets drawn per size")
+    by: Literal[registry.SPLIT_BY] = Field(
+        _SPLIT["by"], description="'none' (one split 'all'), 'structure' or 'prototype' (groups kept together)")
+    test_fraction: float = Field(_SPLIT["test_fraction"], gt=0, lt=1, description="fraction of groups in the test split")
+    few_shot: bool = Field(_SPLIT["few_shot"], description="write few-shot subsets of the training split")
+    shots: list[int] = Field(list(_SPLIT["shots"]), description="few-shot sizes (images per class)")
+    runs: int = Field(_SPLIT["runs"], ge=1, le=1000, description="few-shot subsets drawn per size")
 
     @field_validator("shots")
     @classmethod
@@ -241,13 +246,13 @@ class OutputSection(Model):
     conditions: Union[Literal["all"], list[str]] = Field(
         "all", description="conditions of every item (general datasets); 'all' = the 16")
     png: bool = Field(True, description="write <name>-<condition>.png previews")
-    exports: list[Literal["coco", "cvat", "masks", "heatmaps", "boxes"]] = Field(
-        [], description="post-processing exports (synthstem.labels.export)")
+    exports: list[Literal[registry.NAMES]] = Field(
+        list(_EXP["exports"]), description="post-processing exports (synthstem.exports.registry)")
     export_conditions: list[str] = Field(
-        ["stem00-clean"], description="images exported per item: dataset or condition names ('raw', 'stem00-clean', 'dfct1', ...)")
-    min_area: int = Field(0, ge=0, description="exports: minimum column instance area [px]")
-    radius_angstrom: float = Field(0.5, gt=0, le=10, description="exports: column disc radius [Angstrom]")
-    heatmap_sigma_angstrom: float = Field(0.25, gt=0, le=10, description="exports: heatmap Gaussian sigma [Angstrom]")
+        list(_EXP["image_condition"]), description="images exported per item: dataset or condition names ('raw', 'stem00-clean', 'dfct1', ...)")
+    min_area: int = Field(_EXP["min_area"], ge=0, description="exports: minimum column instance area [px]")
+    radius_angstrom: float = Field(_EXP["radius_angstrom"], gt=0, le=10, description="exports: column disc radius [Angstrom]")
+    heatmap_sigma_angstrom: float = Field(_EXP["heatmap_sigma_angstrom"], gt=0, le=10, description="exports: heatmap Gaussian sigma [Angstrom]")
     augment: AugmentSection = AugmentSection()
     splits: SplitsSection = SplitsSection()
     peaks: PeaksSection = PeaksSection()

@@ -116,7 +116,12 @@ class Task:
         }
 
     def to_dict(self):
-        """JSON-safe dict (``Task(**d)`` rebuilds it, uvw as a list)."""
+        """JSON-safe dict (:meth:`from_dict` rebuilds the task)."""
         d = asdict(self)
         d["uvw"] = list(self.uvw)
         return d
+
+    @classmethod
+    def from_dict(cls, d):
+        """The task of a :meth:`to_dict` dict."""
+        return cls(**dict(d, uvw=tuple(int(i) for i in d["uvw"])))

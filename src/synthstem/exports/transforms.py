@@ -1,10 +1,11 @@
-"""Acquisition-variability augmentations of HAADF-STEM images, with their annotations.
+"""Acquisition-variability transforms of HAADF-STEM images and of their annotations.
 
 For every base image: variant 0 is the original, variants 1..N draw 2-4 transforms each
 from fixed seeds. Parameters are drawn first (:func:`get_params`, JSON-serialisable and
 stored per variant) and then applied by pure functions (:func:`apply` for the image;
-:func:`transform_points`, :func:`warp_labels`, :func:`transform_boxes`,
-:func:`transform_peak_map` for the annotations), albumentations-style.
+:func:`transform_points`, :func:`warp_labels`, :func:`transform_boxes` for the
+annotations), albumentations-style. :mod:`synthstem.exports.augment` applies them to
+whole export records.
 
 Transforms (canonical application order, whatever order they were drawn in):
 
@@ -22,7 +23,7 @@ intensity       detector gain/offset (relative to the image mean) and gamma     
 noise           shot noise (Poisson, ``counts`` per pixel at the mean intensity) +  numpy.random (seeded
                 read noise (``read_sigma`` x image mean)                            by a drawn ``seed``)
 jpeg            lossy storage: JPEG at ``quality`` of the 8-bit min/max-stretched   Pillow
-                image, mapped back to the float range
+                image (io.png.to_uint8), mapped back
 ==============  =================================================================  =========
 
 Geometry. ``geometric`` and ``scan_drift`` compose into one 3x3 affine matrix ``M``
@@ -47,6 +48,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from ..io.png import to_uint8
 from ..random import as_rng
 
 TRANSFORMS = ("geometric", "scan_drift", "focus_blur", "resolution", "intensity", "noise", "jpeg")
@@ -244,7 +246,7 @@ def apply(image, params):
     if "jpeg" in params:
         lo, hi = float(img.min()), float(img.max())
         if hi > lo:
-            u8 = np.clip(np.rint((img - lo) / (hi - lo) * 255), 0, 255).astype(np.uint8)
+            u8 = to_uint8(img, lo, hi)
             buf = io.BytesIO()
             Image.fromarray(u8, mode="L").save(buf, format="JPEG", quality=int(params["jpeg"]["quality"]))
             buf.seek(0)
@@ -277,16 +279,6 @@ def warp_labels(labels, params, fill=0):
     work = labels.astype(np.int64) if dtype == bool else labels
     out = _warp(work, m, order=0, cval=fill)
     return out.astype(dtype)
-
-
-def transform_peak_map(peak_map, params):
-    """Peak map of the variant: True pixels mapped as points and re-rasterised."""
-    from ..labels.masks import rasterise_points
-
-    peak_map = np.asarray(peak_map, dtype=bool)
-    rows, cols = np.nonzero(peak_map)
-    pts = transform_points(np.column_stack([cols, rows]), params)
-    return rasterise_points(pts, peak_map.shape)
 
 
 def transform_boxes(boxes, params, min_size=2.0, min_visible=0.5):

@@ -11,50 +11,18 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
-from synthstem.io.hdf5 import Item, read_item, write_item
-from synthstem.labels.export import export_dataset, export_item
+from exports_testdata import N, NAMES, write_items
+
+from synthstem.exports import export_dataset, export_item, registry
+from synthstem.io.hdf5 import read_item
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
-
-N = 64
-NAMES = ["000101.000001", "000101.000100", "000202.000001", "000303.000001",
-         "000404.000001", "000404.010001"]
-
-
-def make_item(name, k):
-    rng = np.random.default_rng(k)
-    gx, gy = np.meshgrid(np.arange(4, N - 2, 8.0), np.arange(4, N - 2, 8.0))
-    xy = np.column_stack([gx.ravel(), gy.ravel()]) + rng.uniform(-0.4, 0.4, (gx.size, 2))
-    classes = ["Sr", "O+Ti", "O"] if k % 2 == 0 else ["Sr", "O"]
-    labels = [classes[i % len(classes)] for i in range(len(xy))]
-    r, c = np.mgrid[0:N, 0:N]
-    img = 0.05 + sum(np.exp(-((c - x) ** 2 + (r - y) ** 2) / (2 * 1.3**2)) for x, y in xy)
-    img = img / img.mean()
-    peak = np.zeros((N, N), bool)
-    peak[np.rint(xy[:, 1]).astype(int), np.rint(xy[:, 0]).astype(int)] = True
-    columns = {"xy": xy, "label": labels, "counts": np.full(len(xy), 3),
-               "z_sum": np.full(len(xy), 30.0), "atom_indices": [np.array([i]) for i in range(len(xy))]}
-    defect = {"kind": "vacancy", "level": 1, "center_px": [30.0, 30.0], "bbox_px": [25.0, 26.0, 10.0, 8.0],
-              "conditions": ["dfct1"]}
-    return Item(
-        name=name,
-        attrs={"angstrom_xy": "13", "chemical_formula": "'Sr Ti O3'", "hkl_plane": "(0.0, 0.0, 1.0)",
-               "icsd_collcode": str(int(name[:6])), "uvw_direction": "(0.0, 0.0, 1.0)"},
-        raw=img * 0.003,
-        images={"stem00-clean": img.astype(np.float32), "stem00-dfct1": img.astype(np.float32)},
-        peak_maps={"clean": peak, "dfct1": peak},
-        full_coords=np.repeat(xy, 3, axis=0).astype(np.float32),
-        columns=columns, defects=[defect],
-        params={"structure": {"prototype": f"proto{k % 3}", "source": "x"}},
-        seed={"run_seed": 0, "item_index": k}, version="test",
-    )
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp("ds")
-    for k, name in enumerate(NAMES):
-        write_item(root / "items" / f"{name}.h5", make_item(name, k))
+    write_items(root / "items")
     return root
 
 
@@ -64,8 +32,8 @@ def exported(dataset, tmp_path_factory):
     for i in range(2):
         d = tmp_path_factory.mktemp(f"run{i}")
         shutil.copytree(dataset / "items", d / "items")
-        report = export_dataset(d, augment={"variants": 2, "shard_size": 10},
-                                splits={"test_fraction": 0.3, "runs": 2}, seed=3,
+        report = export_dataset(d, exports=registry.NAMES, augment={"variants": 2, "shard_size": 10},
+                                splits={"by": "structure", "test_fraction": 0.3, "runs": 2}, seed=3,
                                 image_condition=["stem00-clean", "stem00-dfct1"], workers=1 + i)
         runs.append((d, report))
     return runs
@@ -190,17 +158,29 @@ def test_augmented_coordinates_sit_on_columns(exported):
 def test_export_item_in_memory_and_bad_options(dataset):
     item = read_item(dataset / "items" / f"{NAMES[0]}.h5")
     out = export_item(item, exports=("coco", "masks"), augment={"variants": 1})
-    with_class, agnostic = out["coco"]["all"]
+    with_class, agnostic = out["documents"]["coco"]["all"]
+    assert out["files"]["RLE_annotations/all_annotations_with_class.json"] is with_class
     assert len(with_class["images"]) == 1 and len(agnostic["annotations"]) == len(with_class["annotations"])
     assert {c["name"] for c in agnostic["categories"]} == {"column", "defect"}
-    assert any(k.endswith("_semantic_masks/" + NAMES[0] + "-stem00-clean.png") for k in out["arrays"])
+    sem = out["files"][f"all_semantic_masks/{NAMES[0]}-stem00-clean.png"]
+    ids = {c["name"]: c["id"] for c in out["categories"]}
+    rec = out["records"][0]
+    inst = rec.instances_map()
+    expected = np.zeros(inst.shape, dtype=np.uint8)
+    expected[inst >= 0] = [ids[rec.labels[i]] for i in inst[inst >= 0]]
+    np.testing.assert_array_equal(sem, expected)
     assert len(out["augmented"]["variants"]) == 2
+    assert f"all_images/{NAMES[0]}-stem00-clean-a01.png" in out["augmented"]["files"]
     with pytest.raises(ValueError, match="unknown exports"):
         export_item(item, exports=("yolo",))
     with pytest.raises(ValueError, match="unknown augment options"):
         export_item(item, augment={"variant": 3})
+    with pytest.raises(ValueError, match="unknown export options"):
+        export_item(item, radius=3)
     with pytest.raises(ValueError, match="image_condition"):
         export_item(item, image_condition="stem01-comb1")
+    with pytest.raises(ValueError, match="seed"):
+        export_dataset(dataset, seed=-1)
     with pytest.raises(FileNotFoundError):
         export_dataset(dataset / "nope")
 
@@ -216,7 +196,7 @@ def test_export_without_splits_uses_one_split(dataset, tmp_path):
     assert min(a["area"] for a in coco.loadAnns(coco.getAnnIds())) >= 10
     assert not (tmp_path / "annotations/all_semantic_masks").exists()
     with pytest.raises(ValueError, match="no item has the image_condition"):
-        export_dataset(tmp_path, image_condition="stem01-comb1")
+        export_dataset(tmp_path, exports=("coco",), image_condition="stem01-comb1")
     # a re-run replaces the whole previous export (no stale files); the failed run left none
     (tmp_path / "annotations" / "stale.txt").write_text("x")
     export_dataset(tmp_path, exports=("boxes",))

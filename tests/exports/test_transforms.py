@@ -1,11 +1,16 @@
-"""Augmentations: annotations follow the image, parameters are drawn then applied purely."""
+"""Augmentation transforms: annotations follow the image, parameters are drawn then applied
+purely, and each photometric transform does what its parameters say, by the right amount."""
 
+import io
 import json
 
 import numpy as np
 import pytest
 
-from synthstem.noise import augment as aug
+from PIL import Image
+
+from synthstem.exports import transforms as aug
+from synthstem.io.png import to_uint8
 
 SHAPE = (96, 112)
 
@@ -101,17 +106,6 @@ def test_masks_warped_with_nearest_neighbour_follow_points():
     assert bool_mask.dtype == bool and np.array_equal(bool_mask, warped >= 0)
 
 
-def test_peak_map_rerasterised_from_transformed_points():
-    xy = np.array([[20.0, 30.0], [60.0, 50.0], [110.0, 90.0]])
-    pm = np.zeros(SHAPE, dtype=bool)
-    pm[xy[:, 1].astype(int), xy[:, 0].astype(int)] = True  # (x, y) -> [row, col]
-    params = aug.get_params(1, SHAPE, transforms=["geometric"],
-                            ranges={"shift_px": (4.0, 4.0), "angle_deg": (0.0, 0.0), "scale": (1.0, 1.0)})
-    out = aug.transform_peak_map(pm, params)
-    assert out.sum() == 2  # the third one leaves the image
-    assert out[34, 24] and out[54, 64]
-
-
 def test_box_drop_rule():
     params = aug.get_params(0, SHAPE, transforms=["geometric"],
                             ranges={"shift_px": (10.0, 10.0), "angle_deg": (0.0, 0.0), "scale": (1.0, 1.0)})
@@ -146,14 +140,78 @@ def test_params_deterministic_json_and_two_to_four_transforms():
     assert aug.get_params(aug.variant_rng(0, "x.png", 1), SHAPE) != aug.get_params(aug.variant_rng(0, "y.png", 1), SHAPE)
 
 
-def test_identity_and_photometric_transforms_keep_geometry():
+def test_identity_is_exact_and_photometric_transforms_keep_geometry():
     img = gaussian_image(lattice())
     assert np.array_equal(aug.apply(img, aug.identity_params(SHAPE)), img)
     for t in ("focus_blur", "resolution", "intensity", "noise", "jpeg"):
         p = aug.get_params(5, SHAPE, transforms=[t])
         assert np.allclose(p["matrix"], np.eye(3))
+
+
+def test_focus_blur_spreads_a_point_by_the_drawn_sigmas():
+    # a point blurred by a Gaussian has variance sigma_x**2 along x and sigma_y**2 along y
+    img = np.zeros(SHAPE)
+    img[48, 56] = 1.0
+    p = aug.get_params(0, SHAPE, transforms=["focus_blur"],
+                       ranges={"blur_sigma_px": (1.2, 1.2), "astigmatism": (0.25, 0.25)})
+    sx, sy = p["focus_blur"]["sigma_px"]
+    assert sorted([sx, sy]) == pytest.approx([0.9, 1.5])
+    out = aug.apply(img, p)
+    r, c = np.mgrid[0:SHAPE[0], 0:SHAPE[1]]
+    assert out.sum() == pytest.approx(1.0, rel=1e-9)
+    assert (out * (c - 56) ** 2).sum() == pytest.approx(sx**2, rel=1e-2)
+    assert (out * (r - 48) ** 2).sum() == pytest.approx(sy**2, rel=1e-2)
+
+
+def test_intensity_is_gain_offset_then_gamma():
+    img = gaussian_image(lattice())
+    p = aug.get_params(0, SHAPE, transforms=["intensity"],
+                       ranges={"gain": (1.2, 1.2), "offset": (0.05, 0.05), "gamma": (0.8, 0.8)})
+    q = p["intensity"]
+    assert [q["gain"], q["offset"], q["gamma"]] == pytest.approx([1.2, 0.05, 0.8])
+    mean = img.mean()
+    y = np.clip(1.2 * (img - mean) + mean * 1.05, 0, None)
+    np.testing.assert_allclose(aug.apply(img, p), y.max() * (y / y.max()) ** 0.8, rtol=1e-12)
+
+
+def test_noise_is_poisson_at_the_drawn_counts_plus_read_noise():
+    img = gaussian_image(lattice())
+    p = aug.get_params(2, SHAPE, transforms=["noise"], ranges={"counts": (50.0, 50.0), "read_sigma": (0.0, 0.0)})
+    scale = p["noise"]["counts"] / img.mean()  # counts per unit of intensity
+    k = aug.apply(img, p) * scale
+    np.testing.assert_allclose(k, np.rint(k), atol=1e-9)  # whole counts
+    # Poisson: the variance of the counts equals their mean (10752 pixels: +-2 % at 1 sigma)
+    assert np.var(k - img * scale) / np.mean(img * scale) == pytest.approx(1.0, abs=0.06)
+    p = aug.get_params(2, SHAPE, transforms=["noise"], ranges={"counts": (1e12, 1e12), "read_sigma": (0.02, 0.02)})
+    assert np.std(aug.apply(img, p) - img) / img.mean() == pytest.approx(0.02, rel=0.05)
+
+
+def test_jpeg_is_the_pillow_round_trip_of_the_8_bit_image():
+    img = gaussian_image(lattice())
+    lo, hi = img.min(), img.max()
+    errors = []
+    for quality in (25, 95):
+        p = aug.get_params(0, SHAPE, transforms=["jpeg"], ranges={"jpeg_quality": (quality, quality)})
+        assert p["jpeg"]["quality"] == quality
         out = aug.apply(img, p)
-        assert out.shape == SHAPE and out.min() >= 0 and not np.array_equal(out, img)
+        buf = io.BytesIO()
+        Image.fromarray(to_uint8(img, lo, hi), mode="L").save(buf, format="JPEG", quality=quality)
+        decoded = np.asarray(Image.open(buf).convert("L"), dtype=np.float64)
+        np.testing.assert_allclose(out, lo + decoded / 255.0 * (hi - lo), rtol=1e-12)
+        errors.append(np.sqrt(np.mean((out - img) ** 2)) / (hi - lo))
+    assert errors[1] < 0.01 < errors[0]  # quality 95 within 1 % of the range, 25 worse
+
+
+def test_resolution_keeps_coarse_detail_and_removes_what_the_coarse_grid_cannot_hold():
+    # factor 0.4: the coarse pixel is 2.5 px, its Nyquist period 5 px
+    r, c = np.mgrid[0:SHAPE[0], 0:SHAPE[1]]
+    p = aug.get_params(0, SHAPE, transforms=["resolution"], ranges={"resolution_factor": (0.4, 0.4)})
+    inner = (slice(10, -10), slice(16, -16))  # 80 columns: whole periods of 16 and 4 px
+    for period, low, high in ((16.0, 0.8, 0.95), (4.0, 0.0, 0.05)):
+        wave = np.cos(2 * np.pi * c / period)
+        out = aug.apply(1 + 0.5 * wave, p)
+        amplitude = 2 * np.mean((out[inner] - out[inner].mean()) * wave[inner]) / 0.5
+        assert low < amplitude < high, (period, amplitude)
 
 
 def test_bad_parameters_raise():

@@ -1,0 +1,112 @@
+"""``synthstem config check``: the plan printed without running, with the run's own checks."""
+
+from pathlib import Path
+
+import pytest
+
+from synthstem.cli import main
+from synthstem.runs.config import load_config
+from synthstem.runs.plan import plan
+
+CONFIG = """
+[run]
+seed = 2
+[simulation]
+method = "incoherent"
+phonons = 2
+pixels = 32
+size = 8.0
+[output]
+conditions = ["raw", "clean", "dfct1"]
+[[structures]]
+prototype = "perovskite/SrTiO3"
+uvw = [[0, 0, 1], [1, 1, 0]]
+[[structures]]
+prototype = "fcc"
+elements = "Au"
+"""
+
+
+def _write(tmp_path, text, name="c.toml"):
+    path = Path(tmp_path) / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_check_prints_the_plan(tmp_path, capsys):
+    assert main(["config", "check", _write(tmp_path, CONFIG), "--plan"]) == 0
+    out = capsys.readouterr().out
+    assert "3 items, 9 images (incoherent, 32 px, 8.0 A, 2 phonons)" in out
+    assert "000001 perovskite/SrTiO3: [0 0 1], [1 1 0]" in out
+    assert "000002 fcc Au: [0 0 1]" in out
+    assert "conditions (general): raw, clean, dfct1" in out
+    assert "items/000001.010100.h5" in out
+    assert not (tmp_path / "items").exists()
+
+
+@pytest.mark.parametrize("structure, message", [
+    ('prototype = "fcc"\nuvw = [[3, 0, 0]]', r"structures\[0\]\.uvw: uvw indices must be in \[-2, 2\]"),
+    ('cif = "nowhere.cif"', r"structures\[0\] \(.*nowhere.cif\): CIF file not found"),
+    ('cif = "bad.cif"', r"structures\[0\] \(.*bad.cif\): cannot be read"),
+    ('prototype = "fcc"\nelements = {A = "Qq"}', r"structures\[0\] \(fcc"),
+    ('prototype = "nosuchthing"', r"structures\[0\]"),
+])
+def test_check_refuses_what_a_run_refuses(tmp_path, capsys, structure, message):
+    import re
+
+    (tmp_path / "bad.cif").write_text("data_x\n_cell_length_a what\n")
+    text = CONFIG.split("[[structures]]")[0] + "[[structures]]\n" + structure + "\n"
+    cfg = _write(tmp_path, text)
+    assert main(["config", "check", cfg]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err), err
+    assert "Traceback" not in err
+    with pytest.raises(ValueError, match=message):  # the run says the same, before any file
+        from synthstem.runs.run import run_dataset
+
+        run_dataset(cfg, tmp_path / "data", workers=1, progress=False)
+    assert not (tmp_path / "data").exists()
+
+
+def test_check_refuses_zero_workers_and_empty_configs(tmp_path, capsys):
+    assert main(["config", "check", _write(tmp_path, CONFIG), "--workers", "0"]) == 2
+    assert "workers must be an integer >= 1" in capsys.readouterr().err
+    assert main(["config", "check", _write(tmp_path, "", "empty.toml")]) == 2
+    assert "minimal config" in capsys.readouterr().err
+
+
+def test_estimate_times_one_item_and_scales_it(tmp_path, capsys):
+    from synthstem.runs import estimate
+
+    tasks = plan(load_config(_write(tmp_path, CONFIG)), tmp_path / "data")
+    calls = []
+    real = estimate.calibrate
+    estimate.calibrate = lambda task: (calls.append(task.name) or (10.0, {"simulate": 8.0}))
+    try:
+        total, per_item, _ = estimate.estimate_seconds(tasks, workers=2)
+    finally:
+        estimate.calibrate = real
+    assert calls == [tasks[0].name] and per_item == 10.0
+    assert total == 20.0  # 3 items on 2 workers: two rounds
+    seconds, stages = estimate.calibrate(tasks[0])  # the real one: builds in memory only
+    assert seconds > 0 and stages["simulate"] > 0
+    assert not (tmp_path / "data").exists()
+    assert main(["config", "check", _write(tmp_path, CONFIG), "--estimate", "--workers", "1"]) == 0
+    assert "estimated time:" in capsys.readouterr().out
+
+
+def test_tasks_are_plain_data(tmp_path):
+    """A task survives JSON: a plan can be stored, printed and sent to any worker."""
+    import json
+
+    from synthstem.runs.task import Task
+
+    tasks = plan(load_config(_write(tmp_path, CONFIG)), tmp_path / "data")
+    for t in tasks:
+        back = Task.from_dict(json.loads(json.dumps(t.to_dict())))
+        assert back == t
+    t = tasks[0]
+    assert t.physics["simulation"]["phonons"] == 2 and t.physics["microscope"]["energy"] == 200e3
+    assert list(t.conditions) == ["raw", "clean", "dfct1"] and t.conditions["dfct1"]["defect_level"] == 1
+    assert t.dataset_names() == {"raw": "raw", "clean": "stem00-clean", "dfct1": "stem00-dfct1"}
+    assert [x.index for x in tasks] == [0, 1, 2] and t.seed == 2
