@@ -36,6 +36,10 @@ def check(atoms, cell, repeats):
     return d_min, len(pos) - expected
 
 
+def fmt(n):
+    return "(" + ", ".join(f"{v:g}" if isinstance(v, int) else f"{v:.4f}" for v in n) + ")"
+
+
 def bulk_nn(atoms):
     d = atoms.repeat((3, 3, 3)).get_all_distances()
     return float(d[d > 1e-6].min())
@@ -54,21 +58,24 @@ def main():
             n_all += 1
             repeat = float(np.linalg.norm(np.asarray(uvw) @ atoms.cell.array))
             thickness = repeat * max(1, int(np.ceil(6.0 / repeat)))
-            result, best = None, None
+            result, best, last = None, None, None
             for size in SIZES:
                 try:
                     cell = orient(atoms, uvw, size=size, thickness=thickness, boundary="periodic")
                 except ValueError as err:
+                    m = re.search(r"needs strain ([0-9.e-]+)", str(err))
+                    text = f"best {100 * float(m.group(1)):.2f} %" if m else "no pair within 30 % of a square"
                     if size == SIZES[0]:
-                        m = re.search(r"needs strain ([0-9.e-]+)", str(err))
-                        best = f"best {100 * float(m.group(1)):.2f} %" if m else "no near-perpendicular pair"
+                        best = text
+                    last = text
                     continue
                 result = (size, cell)
                 break
             uvw_text = "[" + " ".join(str(v) for v in uvw) + "]"
             if result is None:
-                failures.append((name, uvw_text, best))
-                rows.append(f"| {name} | {uvw_text} | - | - | - | - | - | fails up to {SIZES[-1]:g} A ({best} at 25 A) |")
+                failures.append((name, uvw_text, f"{best} at 25 A, {last} at {SIZES[-1]:g} A"))
+                rows.append(f"| {name} | {uvw_text} | - | - | - | - | - | fails up to {SIZES[-1]:g} A "
+                            f"({best} at 25 A, {last} at {SIZES[-1]:g} A) |")
                 continue
             size, cell = result
             d_min, count_err = check(atoms, cell, thickness / repeat)
@@ -79,7 +86,7 @@ def main():
                 note += f" CHECK FAILED (d_min {d_min:.3f} vs bulk {nn:.3f}, count error {count_err:.3g})"
             rows.append(
                 f"| {name} | {uvw_text} | {size:g} | {cell.size:.2f} | {100 * cell.strain:.3f} | "
-                f"{cell.lattice_vectors[0]} {cell.lattice_vectors[1]} | {len(cell.atoms)} | {note} |"
+                f"{fmt(cell.lattice_vectors[0])} {fmt(cell.lattice_vectors[1])} | {len(cell.atoms)} | {note} |"
             )
     elapsed = time.perf_counter() - t0
     with open(args.out, "w") as f:
@@ -98,7 +105,7 @@ def main():
                     "edge in [0.8, 1.25] x size: the in-plane lattice of these low-symmetry or long-repeat "
                     "directions has no near-square supercell that small; a larger size or max_strain helps):\n\n")
             for name, uvw_text, best in failures:
-                f.write(f"- {name} {uvw_text}: {best} at 25 A\n")
+                f.write(f"- {name} {uvw_text}: {best}\n")
             f.write("\n")
         f.write("| prototype | uvw | target size [A] | L [A] | strain [%] | lattice vectors (A1) (A2) | atoms | note |\n")
         f.write("|---|---|---|---|---|---|---|---|\n")

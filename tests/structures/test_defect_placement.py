@@ -119,3 +119,18 @@ def test_reproducible_and_errors(cell):
         add_point_defects(cell, 1, margin=-1.0)
     with pytest.raises(ValueError, match="margin"):
         add_point_defects(cell, 1, margin=25.0)
+
+
+def test_periodic_cell_and_amorphous_layer():
+    from synthstem.structures.amorphous import add_amorphous_layer
+    from synthstem.structures.columns import AMORPHOUS_KEY
+
+    cell = orient(prototype("perovskite"), (0, 0, 1), size=30.0, thickness=12.0, boundary="periodic")
+    layered, _ = add_amorphous_layer(cell, "C", 4.0, 2.0, side="exit", rng=2)
+    new, records = add_point_defects(layered, 3, ("vacancy", "substitution"), 1, rng=4, pixels=PIXELS)
+    flags = layered.atoms.arrays[AMORPHOUS_KEY]
+    for r in records:
+        assert not np.any(flags[r.removed])  # defects sit in crystal columns, never in the layer
+        assert _box_contains(r.bbox_px, r.sites[:, :2] / (layered.size / PIXELS))
+    # the layer is untouched: same amorphous atoms before and after
+    assert new.atoms.arrays[AMORPHOUS_KEY].sum() == flags.sum()

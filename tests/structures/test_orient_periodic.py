@@ -75,6 +75,9 @@ def test_periodic_error_names_best_strain():
     # rutile [110] at 25 A: the best pair needs 1.23 % strain
     with pytest.raises(ValueError, match=r"best pair .* needs strain 0\.012"):
         orient(prototype("rutile"), (1, 1, 0), size=25.0, boundary="periodic")
+    # no pair within 3 x max_strain of a square: a wider search still names the best strain
+    with pytest.raises(ValueError, match=r"best pair .* needs strain 0\.019"):
+        orient(prototype("perovskite"), (1, 1, 1), size=25.0, boundary="periodic")
     cell = orient(prototype("rutile"), (1, 1, 0), size=25.0, boundary="periodic", max_strain=0.015, thickness=4.0)
     assert 0.01 < cell.strain <= 0.015
 

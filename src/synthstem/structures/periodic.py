@@ -175,11 +175,15 @@ def periodic_frame(cell, rotation, size, max_strain=MAX_STRAIN, translations=Non
     near = cKDTree(t[:, :2]).query_ball_point(turned, 3 * loose * plen)
     i = np.repeat(np.arange(len(t)), [len(n) for n in near])
     j = np.fromiter((k for n in near for k in n), dtype=int, count=len(i))
-    if len(i) == 0:
-        raise ValueError(
-            f"no periodic cell: no two lattice vectors near the plane normal to the beam are within "
-            f"{3 * loose:.3g} of perpendicular and of equal length with {where}; try another size or max_strain"
-        )
+    if len(i) == 0:  # name the best strain of a wider search in the error
+        near = cKDTree(t[:, :2]).query_ball_point(turned, 0.3 * plen)
+        i = np.repeat(np.arange(len(t)), [len(n) for n in near])
+        j = np.fromiter((k for n in near for k in n), dtype=int, count=len(i))
+        if len(i) == 0:
+            raise ValueError(
+                f"no periodic cell within max_strain={max_strain:g}: no two lattice vectors near the plane "
+                f"normal to the beam are within 30 % of an equal-length right angle with {where}"
+            )
     length, f, strain = _pair_strain(t[i], t[j])
     fit = strain <= max_strain + 1e-12
     if not fit.any():
