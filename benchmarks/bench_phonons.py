@@ -7,7 +7,8 @@ Item: SrTiO3 [001] as a 26 Angstrom cube (``synthstem.commands.bench.srtio3_cube
 Each run is its own subprocess (own peak RSS), after a warm-up on a one-unit-cell crystal
 (numba caches loaded, not timed). Runs of the variants are interleaved (A B C A B C ...)
 so that the load of a shared machine hits them alike; the table gives the median and
-the spread. The images of every variant are compared with the first one's.
+the spread of the wall time and the median process CPU time (all threads; on a loaded
+machine the wall time mostly measures the scheduler, the CPU time the work). The images of every variant are compared with the first one's.
 
 Usage::
 
@@ -43,11 +44,13 @@ kw = {{}} if threads == "default" else {{"workers": int(threads)}}
 simulate(srtio3_cube(3.905), pixels=16, method="prism", interpolation=2, phonons=1, seed=0, **kw)
 atoms = srtio3_cube({size})
 t = time.perf_counter()
+c = time.process_time()
 r = simulate(atoms, pixels={pixels}, method="prism", interpolation=4, phonons={phonons},
              seed=1, slice_thickness=2.0, **kw)
 dt = time.perf_counter() - t
+cpu = time.process_time() - c
 np.save({out!r}, r.image)
-print("RESULT " + json.dumps(dict(seconds=dt, timings=r.timings,
+print("RESULT " + json.dumps(dict(seconds=dt, cpu_seconds=cpu, timings=r.timings,
       peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
       mean=float(r.image.mean()), backend=r.params.get("backend"))))
 """
@@ -90,6 +93,7 @@ def ncc(a, b):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--other", required=True, help="src folder of the tree to compare with")
+    p.add_argument("--this", default=str(ROOT / "src"), help="src folder of 'new'")
     p.add_argument("--variants", default="main:default,new:default,main:2,new:2")
     p.add_argument("--repeat", type=int, default=2)
     p.add_argument("--size", type=float, default=26.0)
@@ -102,7 +106,7 @@ def main(argv=None):
         tree, threads, *fft = v.split(":")
         if tree not in ("main", "new"):
             raise SystemExit(f"--variants: tree must be main or new, got {tree!r}")
-        variants.append((v, ROOT / "src" if tree == "new" else Path(args.other), threads,
+        variants.append((v, Path(args.this) if tree == "new" else Path(args.other), threads,
                          fft[0] if fft else "scipy"))
     print("machine:", json.dumps(machine()))
     results = {v[0]: [] for v in variants}
@@ -114,26 +118,31 @@ def main(argv=None):
                 r = run_case(src, threads, fft, args, out)
                 images[name] = np.load(out)
                 results[name].append(r)
-                print(f"  run {rep + 1} {name:>16}: {r['seconds']:7.1f} s "
+                print(f"  run {rep + 1} {name:>16}: {r['seconds']:7.1f} s wall, "
+                      f"{r['cpu_seconds']:6.1f} s CPU "
                       f"(peak RSS {r['peak_rss_mib']:.0f} MiB, load {os.getloadavg()[0]:.1f})",
                       flush=True)
         ref = variants[0][0]
-        print(f"\n| variant | median [s] | runs [s] | speed-up vs {ref} | peak RSS [MiB] "
-              f"| NCC vs {ref} | max rel diff |")
-        print("|---|---|---|---|---|---|---|")
+        print(f"\n| variant | median wall [s] | runs [s] | wall speed-up | median CPU [s] | "
+              f"CPU speed-up | peak RSS [MiB] | NCC vs {ref} | max rel diff |")
+        print("|---|---|---|---|---|---|---|---|---|")
         t_ref = np.median([r["seconds"] for r in results[ref]])
+        c_ref = np.median([r["cpu_seconds"] for r in results[ref]])
         summary = {}
         for name, *_ in variants:
             ts = [r["seconds"] for r in results[name]]
             a, b = images[name], images[ref]
             rel = float(np.abs(a - b).max() / np.abs(b).max())
             med = float(np.median(ts))
+            cpu = float(np.median([r["cpu_seconds"] for r in results[name]]))
             summary[name] = {"median_s": med, "runs_s": ts, "speedup": float(t_ref / med),
+                             "median_cpu_s": cpu, "cpu_speedup": float(c_ref / cpu),
                              "peak_rss_mib": max(r["peak_rss_mib"] for r in results[name]),
                              "ncc": ncc(a, b), "max_rel_diff": rel,
                              "timings": results[name][-1]["timings"]}
             print(f"| {name} | {med:.1f} | {', '.join(f'{t:.1f}' for t in ts)} | "
-                  f"{t_ref / med:.2f} | {summary[name]['peak_rss_mib']:.0f} | "
+                  f"{t_ref / med:.2f} | {cpu:.1f} | {c_ref / cpu:.2f} | "
+                  f"{summary[name]['peak_rss_mib']:.0f} | "
                   f"{ncc(a, b):.7f} | {rel:.1e} |")
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": machine(), "args": vars(args),

@@ -112,3 +112,83 @@ def test_image_bit_identical_with_1_and_2_threads(method, kwargs):
     two = simulate(atoms, pixels=24, method=method, workers=2, phonons=2, seed=5, **kwargs)
     np.testing.assert_array_equal(one.image, two.image)
     assert one.image.mean() > 0
+
+
+@pytest.fixture
+def array_path(monkeypatch):
+    """Run the array-namespace (GPU) code path of the wave operations with NumPy."""
+    from synthstem.physics import wave_ops
+
+    monkeypatch.setattr(wave_ops, "FORCE_ARRAY", True)
+
+
+@pytest.mark.parametrize("method, kwargs", [("prism", {"interpolation": 2}),
+                                            ("prism", {"interpolation": 1}),
+                                            ("multislice", {})])
+def test_array_namespace_path_equals_numba_path(method, kwargs, monkeypatch):
+    """The code CuPy runs (indexing, roll, broadcasting instead of numba kernels), run
+    with NumPy, gives the numba path's image to float32 rounding."""
+    from ase import Atoms
+
+    from synthstem.physics import wave_ops
+    from synthstem.physics.simulate import simulate
+
+    atoms = Atoms("SrTiO3", scaled_positions=[(0, 0, 0), (0.5, 0.5, 0.5), (0.5, 0.5, 0),
+                                              (0.5, 0, 0.5), (0, 0.5, 0.5)],
+                  cell=[3.905] * 3, pbc=True).repeat((2, 2, 1))
+    ref = simulate(atoms, pixels=24, method=method, workers=1, **kwargs).image
+    monkeypatch.setattr(wave_ops, "FORCE_ARRAY", True)
+    arr = simulate(atoms, pixels=24, method=method, workers=1, **kwargs).image
+    assert np.abs(arr - ref).max() < 1e-5 * ref.max()
+    assert ref.mean() > 0
+
+
+@pytest.mark.parametrize("name", ["multiply_batch", "propagate_rows", "shifted_product",
+                                  "gather_block", "crop_windows", "intensity_sum"])
+def test_array_wave_ops_equal_naive_twins(name, array_path):
+    import naive
+
+    from synthstem.physics import wave_ops
+
+    rng = np.random.default_rng(4)
+
+    def c64(*shape):
+        return (rng.normal(size=shape) + 1j * rng.normal(size=shape)).astype(np.complex64)
+
+    w, f = c64(3, 10, 12), c64(10, 12)
+    if name == "multiply_batch":
+        got, want = wave_ops.multiply_batch(w.copy(), f), naive.multiply_batch(w, f)
+    elif name == "propagate_rows":
+        got, want = wave_ops.propagate_rows(w.copy(), f, 3, 7), naive.propagate_rows(w, f, 3, 7)
+    elif name == "shifted_product":
+        sy, sx = np.array([0, 4, -3]), np.array([1, -5, 13])
+        got = wave_ops.shifted_product(np.empty_like(w), f, f, sy, sx, 2, 4)
+        want = naive.shifted_product(w.shape, f, f, sy, sx, 2, 4)
+    elif name == "gather_block":
+        got = wave_ops.gather_block(w, -4, 9, np.empty((3, 7, 15), np.complex64))
+        want = naive.gather_block(w, -4, 9, 7, 15)
+    elif name == "crop_windows":
+        oy, ox = np.array([0, 2, 3]), np.array([4, 0, 1])
+        got = wave_ops.crop_windows(w, oy, ox, np.empty((3, 6, 5), np.complex64))
+        want = naive.crop_windows(w, oy, ox, 6, 5)
+    else:
+        flat, idx = w.reshape(3, -1), np.array([1, 7, 100], dtype=np.int64)
+        got, want = wave_ops.intensity_sum(flat, idx, 0.25), naive.intensity_sum(flat, idx, 0.25)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_gpu_without_cupy_is_a_clear_error():
+    try:
+        import cupy  # noqa: F401
+
+        pytest.skip("CuPy installed: this test is for machines without it")
+    except ImportError:
+        pass
+    from synthstem.physics.simulate import simulate
+
+    with pytest.raises(ValueError, match="device='gpu' needs CuPy"):
+        simulate(__import__("ase").Atoms("Si", cell=[4, 4, 4], pbc=True), pixels=8,
+                 device="gpu")
+    with pytest.raises(ValueError, match="device must be one of"):
+        simulate(__import__("ase").Atoms("Si", cell=[4, 4, 4], pbc=True), pixels=8,
+                 device="tpu")

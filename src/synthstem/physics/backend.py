@@ -350,10 +350,16 @@ def _transform(x, axes, inverse, workers, overwrite):
         return _fftw_batched(x, axes, inverse, resolve_workers(workers), inplace)
     f = scipy.fft.ifftn if inverse else scipy.fft.fftn
     y = f(x, axes=axes, overwrite_x=inplace, workers=resolve_workers(workers))
-    if inplace and y is not x:
+    if inplace and not _same_memory(x, y):  # pocketfft worked out of place
         x[...] = y
         return x
     return y
+
+
+def _same_memory(x, y):
+    """Whether ``x`` and ``y`` are the same elements of the same buffer."""
+    return (x.__array_interface__["data"][0] == y.__array_interface__["data"][0]
+            and x.strides == y.strides and x.shape == y.shape)
 
 
 def fft2(x, workers=None, overwrite=False):
@@ -380,7 +386,7 @@ def ifft(x, axis=-1, workers=None, overwrite=False):
 
 def describe():
     """A JSON-serialisable record of the backend, for result parameters."""
-    rec = {"fft": fft_backend(), "cpus": available_cpus()}
+    rec = {"fft": fft_backend()}  # nothing machine-dependent: items must not differ by host
     if rec["fft"] == "fftw":
         import pyfftw
 

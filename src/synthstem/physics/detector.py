@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.waves import intensity_sum
+from .wave_ops import intensity_sum
 from .optics import ANTIALIAS, spatial_frequencies
 
 
@@ -45,6 +45,6 @@ class AnnularDetector:
         self.scale = 1.0 / (self.gpts[0] * self.gpts[1])
 
     def integrate(self, waves_k):
-        """(B, ny, nx) complex -> (B,) float64 fraction of the incident beam."""
+        """(B, ny, nx) complex (NumPy or CuPy) -> (B,) float64 NumPy fraction of the beam."""
         flat = waves_k.reshape(waves_k.shape[0], -1)
         return intensity_sum(flat, self.index, self.scale)

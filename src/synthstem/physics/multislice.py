@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.waves import multiply_batch
 from . import backend
+from .wave_ops import multiply_batch
 from .backend import pool as _pool  # noqa: F401  (potential.py's import, until it uses backend)
 from .detector import AnnularDetector, antialias_mask
 from .optics import spatial_frequencies
@@ -43,7 +43,7 @@ def multiply(waves, factor, workers=None):
     numba kernel releases the GIL), avoiding numba's OpenMP launch overhead."""
     n = len(waves)
     workers = min(workers or 1, n)
-    if workers <= 1 or waves.size < 2**20:
+    if workers <= 1 or waves.size < 2**20 or backend.get_array_module(waves) is not np:
         return multiply_batch(waves, factor)
     bounds = np.linspace(0, n, workers + 1).astype(int)
     backend.parallel_map(lambda ab: multiply_batch(waves[ab[0]:ab[1]], factor),
@@ -73,7 +73,7 @@ def batch_size_for(gpts, budget=BATCH_BYTES):
 
 
 def multislice_scan(potential, microscope, positions, workers=None, batch_size=None,
-                    progress=False):
+                    progress=False, device="cpu"):
     """HAADF signal at each scan position by plain multislice.
 
     Parameters
@@ -83,15 +83,18 @@ def multislice_scan(potential, microscope, positions, workers=None, batch_size=N
     positions : (n, 2) scan positions (x, y) [Angstrom]
     workers : int or None, threads (FFTs and products; default 1)
     batch_size : probes per batch (default from a memory budget)
+    device : "cpu" or "gpu" (CuPy arrays; same steps)
 
     Returns
     -------
     (n,) float64 fraction of the incident beam on the detector.
     """
+    xp = backend.get_xp(device)
     gpts, sampling = potential.gpts, potential.sampling
     lam = microscope.wavelength
-    trans = potential.transmission(microscope.sigma, workers=workers)
-    prop = fresnel_propagator(gpts, sampling, lam, potential.thickness, microscope.tilt)
+    trans = xp.asarray(potential.transmission(microscope.sigma, workers=workers))
+    prop = xp.asarray(fresnel_propagator(gpts, sampling, lam, potential.thickness,
+                                         microscope.tilt))
     det = AnnularDetector(gpts, sampling, lam, microscope.detector)
     positions = np.asarray(positions, dtype=np.float64).reshape(-1, 2)
     bs = batch_size or batch_size_for(gpts)
@@ -103,7 +106,7 @@ def multislice_scan(potential, microscope, positions, workers=None, batch_size=N
         starts = tqdm(starts, desc="multislice", unit="batch")
     for s in starts:
         pos = positions[s:s + bs]
-        waves = microscope.probe_k(gpts, sampling, pos)
+        waves = xp.asarray(microscope.probe_k(gpts, sampling, pos))
         waves = backend.ifft2(waves, workers, overwrite=True)
         waves = transmit_and_propagate(waves, trans, prop, workers)
         out[s:s + bs] = det.integrate(waves)

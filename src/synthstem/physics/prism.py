@@ -32,8 +32,7 @@ import numpy as np
 
 from . import backend
 from .detector import AnnularDetector, antialias_cutoff
-from ..kernels.waves import (crop_windows, gather_block, multiply_batch, propagate_rows,
-                             shifted_product)
+from .wave_ops import crop_windows, gather_block, multiply_batch, propagate_rows, shifted_product
 from .multislice import batch_size_for, fresnel_propagator, transmit_and_propagate
 from .optics import fft_friendly, spatial_frequencies
 
@@ -87,7 +86,7 @@ def band_rows(mask):
 
 
 def scattering_matrix(potential, microscope, interpolation, workers=None, batch_size=None,
-                      progress=False, downsample=True):
+                      progress=False, downsample=True, device="cpu"):
     """Propagated plane waves ``S (n_beams, ny', nx')`` complex64 and ``(ky, kx, A)``.
 
     With ``downsample`` the exit waves are stored on ``downsampled_gpts`` (see there);
@@ -106,27 +105,30 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
 
     Beams are processed in chunks of ``batch_size`` (default 1), one chunk per thread of a
     pool of ``workers`` threads (each chunk stays in its core's cache; scipy.fft and the
-    numba kernels release the GIL).
+    numba kernels release the GIL). ``device="gpu"``: the same steps on CuPy arrays, one
+    chunk at a time; ``S`` is then a CuPy array.
     """
+    xp = backend.get_xp(device)
     gpts, sampling = potential.gpts, potential.sampling
     ny, nx = gpts
     lam = microscope.wavelength
     biy, bix, kyb, kxb, amp = prism_beams(gpts, sampling, microscope, interpolation)
-    trans = potential.transmission(microscope.sigma, workers=workers)
-    prop = fresnel_propagator(gpts, sampling, lam, potential.thickness, microscope.tilt)
-    r0, r1 = band_rows(prop != 0)
+    trans = xp.asarray(potential.transmission(microscope.sigma, workers=workers))
+    prop_host = fresnel_propagator(gpts, sampling, lam, potential.thickness, microscope.tilt)
+    r0, r1 = band_rows(prop_host != 0)
+    prop = xp.asarray(prop_host)
     nb = len(kxb)
     n_slices = trans.shape[0]
     my, mx = downsampled_gpts(gpts, potential.extent, microscope, interpolation) \
         if downsample else gpts
-    iy = np.fft.fftfreq(my, 1.0 / my).astype(np.int64) % ny
-    ix = np.fft.fftfreq(mx, 1.0 / mx).astype(np.int64) % nx
+    iy = xp.asarray(np.fft.fftfreq(my, 1.0 / my).astype(np.int64) % ny)
+    ix = xp.asarray(np.fft.fftfreq(mx, 1.0 / mx).astype(np.int64) % nx)
     prop_small = prop[iy][:, ix]
     # rows needed for the crop: [0, c0) and [c1, ny)
     c0, c1 = (my + 1) // 2, ny - my // 2
     scale = np.float32(my * mx / (ny * nx))
     t1k = backend.fft2(trans[0]).astype(np.complex64)
-    smat = np.empty((nb, my, mx), dtype=np.complex64)
+    smat = xp.empty((nb, my, mx), dtype=np.complex64)
     bs = batch_size or 1
     chunks = [(s, min(s + bs, nb)) for s in range(0, nb, bs)]
 
@@ -148,7 +150,7 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
 
     def run(chunk):
         a, b = chunk
-        w = _thread_buffer("smatrix", (b - a, ny, nx))
+        w = _thread_buffer("smatrix", (b - a, ny, nx), xp)
         shifted_product(w, t1k, prop, biy[a:b], bix[a:b], r0, r1)
         for i in range(1, n_slices):
             ifft_band(w)
@@ -166,7 +168,7 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
         smat[a:b] = out
         return b - a
 
-    nthreads = max(1, min(workers or 1, len(chunks)))
+    nthreads = max(1, min(workers or 1, len(chunks))) if xp is np else 1
     bar = None
     if progress:
         from tqdm import tqdm
@@ -241,7 +243,7 @@ def _tile_shape(window, step, n_scan, n_beams, full):
 
 
 def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=None,
-               batch_size=None, progress=False, smatrix=None):
+               batch_size=None, progress=False, smatrix=None, device="cpu"):
     """HAADF image on the scan grid ``scan_y x scan_x`` [Angstrom] by PRISM.
 
     Returns
@@ -249,7 +251,10 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
     image : (len(scan_y), len(scan_x)) float64 fraction of the incident beam.
     info : dict with ``n_beams``, ``window`` (pixels), ``smatrix_bytes`` and ``timings`` [s]
         (``smatrix``, ``assembly``, ``detector``).
+
+    ``device="gpu"`` runs every step on CuPy arrays (tiles one after the other).
     """
+    xp = backend.get_xp(device)
     f = int(interpolation)
     if potential.gpts[0] % f or potential.gpts[1] % f:
         raise ValueError(
@@ -260,7 +265,7 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
     t0 = time.perf_counter()
     if smatrix is None:
         smat, kyb, kxb, amp = scattering_matrix(potential, microscope, f, workers, batch_size,
-                                                progress)
+                                                progress, device=device)
     else:
         smat, kyb, kxb, amp = smatrix
     timings["smatrix"] = time.perf_counter() - t0
@@ -286,7 +291,7 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
         # f = 1: the window is the whole cell, so FFT(psi_R) = sum_b c_b FFT(S_b): keep
         # the S-matrix's Fourier coefficients on the annulus only, no FFT per probe
         t1 = time.perf_counter()
-        image[:] = _full_window_scan(smat, det, ex_all, ey_all, phase0, workers)
+        image[:] = _full_window_scan(smat, det, ex_all, ey_all, phase0, workers, xp)
         timings["assembly"] = time.perf_counter() - t1
         timings["detector"] = 0.0
         info = {"n_beams": int(nb), "window": [int(wy), int(wx)], "smatrix_gpts": [ny, nx],
@@ -318,10 +323,12 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
         by0 = 0 if full[0] else int(sy.min())
         bw = nx if full[1] else int(sx.max()) - bx0 + wx
         bh = ny if full[0] else int(sy.max()) - by0 + wy
-        s_tile = _gather(smat, by0, bh, bx0, bw, _thread_buffer("gather", (sizes["gather"],)))
+        s_tile = _gather(smat, by0, bh, bx0, bw,
+                         _thread_buffer("gather", (sizes["gather"],), xp))
         coef = (ey_all[j0:j1, None, :] * ex_all[None, i0:i1, :] * phase0).astype(np.complex64)
         npos = coef.shape[0] * coef.shape[1]
-        waves = _view(_thread_buffer("waves", (sizes["waves"],)), (npos, bh * bw))
+        coef = xp.asarray(coef)
+        waves = _view(_thread_buffer("waves", (sizes["waves"],), xp), (npos, bh * bw))
         backend.matmul(coef.reshape(npos, nb), s_tile.reshape(nb, bh * bw), out=waves)
         waves = waves.reshape(npos, bh, bw)
         if (bh, bw) == (wy, wx):
@@ -330,7 +337,7 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
             oy = np.repeat(sy - by0, len(sx)) * (not full[0])
             ox = np.tile(sx - bx0, len(sy)) * (not full[1])
             windows = crop_windows(waves, oy, ox, _view(
-                _thread_buffer("windows", (sizes["windows"],)), (npos, wy, wx)))
+                _thread_buffer("windows", (sizes["windows"],), xp), (npos, wy, wx)))
         t2 = time.perf_counter()
         windows = backend.fft2(windows, overwrite=True)
         image[j0:j1, i0:i1] = det.integrate(windows).reshape(j1 - j0, i1 - i0)
@@ -341,7 +348,7 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
         return t2 - t1, t3 - t2
 
     # tiles are independent (disjoint image pixels): spread over the threads
-    spent = backend.parallel_map(run, tiles, workers)
+    spent = backend.parallel_map(run, tiles, workers if xp is np else 1)
     if bar is not None:
         bar.close()
     t_asm = sum(t[0] for t in spent)
@@ -353,41 +360,44 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
     return image, info
 
 
-def _full_window_scan(smat, det, ex_all, ey_all, phase0, workers):
+def _full_window_scan(smat, det, ex_all, ey_all, phase0, workers, xp=np):
     """Detector signal when each probe window is the whole cell (interpolation 1)."""
     nb = smat.shape[0]
     bs = batch_size_for(smat.shape[1:])
-    coeffs = np.empty((nb, det.index.size), dtype=np.complex64)
+    coeffs = xp.empty((nb, det.index.size), dtype=np.complex64)
+    index = xp.asarray(det.index)
     for s in range(0, nb, bs):
         k = backend.fft2(smat[s:s + bs], workers)
-        coeffs[s:s + bs] = k.reshape(len(k), -1)[:, det.index]
+        coeffs[s:s + bs] = k.reshape(len(k), -1)[:, index]
     nsy, nsx = len(ey_all), len(ex_all)
     image = np.empty((nsy, nsx))
     rows = max(1, int(TILE_WAVES_BYTES // (nsx * det.index.size * 8)))
     for j in range(0, nsy, rows):
         coef = (ey_all[j:j + rows, None, :] * ex_all[None, :, :] * phase0).astype(np.complex64)
         n = coef.shape[0]
-        amp = backend.matmul(coef.reshape(n * nsx, nb), coeffs, workers=workers)
-        image[j:j + n] = (np.abs(amp) ** 2).sum(axis=1).reshape(n, nsx) * det.scale
+        amp = backend.matmul(xp.asarray(coef.reshape(n * nsx, nb)), coeffs, workers=workers)
+        power = (xp.abs(amp) ** 2).sum(axis=1).reshape(n, nsx) * det.scale
+        image[j:j + n] = backend.to_numpy(power)
     return image
 
 
 _BUFFERS = threading.local()
 
 
-def _thread_buffer(name, shape):
-    """This thread's reusable aligned complex64 work array ``name`` of ``shape``
-    (allocated once per thread and shape, reused by every call and phonon configuration:
-    fresh large arrays cost page faults each time)."""
+def _thread_buffer(name, shape, xp=np):
+    """This thread's reusable aligned complex64 work array ``name`` of ``shape`` in the
+    namespace ``xp`` (allocated once per thread and shape, reused by every call and phonon
+    configuration: fresh large arrays cost page faults each time)."""
     cache = getattr(_BUFFERS, "arrays", None)
     if cache is None:
         cache = _BUFFERS.arrays = {}
-    key = (name, shape)
+    key = (name, shape, xp.__name__)
     buf = cache.get(key)
     if buf is None:
         for k in [k for k in cache if k[0] == name]:  # one shape per name and thread
             del cache[k]
-        buf = cache[key] = backend.empty(shape, np.complex64)
+        buf = cache[key] = (backend.empty(shape, np.complex64) if xp is np
+                            else xp.empty(shape, dtype=np.complex64))
     return buf
 
 
@@ -406,4 +416,5 @@ def _view(buf, shape):
     n = math.prod(shape)
     if buf is not None and buf.size >= n:
         return buf[:n].reshape(shape)
-    return np.empty(shape, dtype=np.complex64)
+    xp = np if buf is None else backend.get_array_module(buf)
+    return xp.empty(shape, dtype=np.complex64)

@@ -183,7 +183,7 @@ def incoherent_image(atoms, positions, microscope, scan_shape, extent):
 def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
              slice_thickness=2.0, phonons=0, seed=None, parametrization="lobato",
              workers=None, progress=False, *, phonon_rms=DEFAULT_PHONON_RMS,
-             sampling=None, scan_pixels=None, focal_points=7):
+             sampling=None, scan_pixels=None, focal_points=7, device="cpu"):
     """Simulate a HAADF-STEM image of a periodic supercell.
 
     Parameters
@@ -227,6 +227,10 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
     focal_points : int
         Gauss-Hermite points of the focal-spread average (used when
         ``microscope.focal_spread > 0``; see ``Microscope.focal_series``).
+    device : {"cpu", "gpu"}
+        Where PRISM and multislice run: "gpu" runs the same steps on CuPy arrays
+        (complex64; needs ``synthstem[gpu]`` and a CUDA device, else ``ValueError``).
+        The potential, the incoherent method and the interpolation stay on the CPU.
 
     Returns
     -------
@@ -253,7 +257,9 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         raise ValueError(
             f"parametrization must be one of {param.PARAMETRIZATIONS}, got {parametrization!r}"
         )
-    workers = backend.default_threads() if workers is None else _check_int("workers", workers, 1)
+    device = backend.check_device(device)
+    workers_asked = None if workers is None else _check_int("workers", workers, 1)
+    workers = backend.default_threads() if workers is None else workers_asked
     lx, ly, lz = cell_extent(atoms)
     symbols = atoms.get_chemical_symbols()
     param.check_elements(symbols, parametrization)
@@ -318,11 +324,12 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
 
                 # one S-matrix serves every defocus: only the probe coefficients change
                 smatrix = scattering_matrix(pot, microscope, interpolation, workers,
-                                            progress=progress)
+                                            progress=progress, device=device)
                 timings["smatrix"] = timings.get("smatrix", 0.0) + time.perf_counter() - t1
                 for scope, weight in zip(scopes, focal_weights):
                     img, info = prism_scan(pot, scope, scan_x, scan_y, interpolation,
-                                           workers=workers, progress=progress, smatrix=smatrix)
+                                           workers=workers, progress=progress, smatrix=smatrix,
+                                           device=device)
                     info["timings"].pop("smatrix")
                     for k, v in info.pop("timings").items():
                         timings[k] = timings.get(k, 0.0) + v
@@ -333,7 +340,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
                 sx, sy = np.meshgrid(scan_x, scan_y)
                 for scope, weight in zip(scopes, focal_weights):
                     img = multislice_scan(pot, scope, np.stack([sx.ravel(), sy.ravel()], 1),
-                                          workers=workers, progress=progress)
+                                          workers=workers, progress=progress, device=device)
                     accum += weight * img.reshape(nsy, nsx)
             timings["scan"] += time.perf_counter() - t1
     scan_image = accum / configs
@@ -375,8 +382,9 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         "scan_sampling": [ly / nsy, lx / nsx],
         "scan_interpolation": "fourier" if (nsy, nsx) != (pixels, pixels) else "none",
         "image_units": "fraction of the incident beam on the detector",
-        "workers": workers,
+        "workers": workers_asked,  # as asked (None: the default); results do not depend on it
         "backend": backend.describe(),
+        "device": device,
         "synthstem_version": __version__,
     }
     if method == "prism" and info:
