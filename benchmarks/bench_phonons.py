@@ -8,7 +8,8 @@ Each run is its own subprocess (own peak RSS), after a warm-up on a one-unit-cel
 (numba caches loaded, not timed). Runs of the variants are interleaved (A B C A B C ...)
 so that the load of a shared machine hits them alike; the table gives the median and
 the spread of the wall time and the median process CPU time (all threads; on a loaded
-machine the wall time mostly measures the scheduler, the CPU time the work). The images of every variant are compared with the first one's.
+machine the wall time mostly measures the scheduler, the CPU time the work). The images
+of every variant are compared with the first one's.
 
 Usage::
 

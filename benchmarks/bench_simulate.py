@@ -104,7 +104,8 @@ for _ in range({repeat}):
         best = (dt, time.process_time() - c)
 best, cpu = best
 np.save({out!r}, np.asarray(m.array, dtype=np.float64))
-print("RESULT " + json.dumps(dict(seconds=best, cpu_seconds=cpu, first_s=first, version=abtem.__version__,
+print("RESULT " + json.dumps(dict(seconds=best, cpu_seconds=cpu, first_s=first,
+    version=abtem.__version__,
     peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
 """
 

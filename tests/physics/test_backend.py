@@ -192,3 +192,22 @@ def test_gpu_without_cupy_is_a_clear_error():
     with pytest.raises(ValueError, match="device must be one of"):
         simulate(__import__("ase").Atoms("Si", cell=[4, 4, 4], pbc=True), pixels=8,
                  device="tpu")
+
+
+def test_prism_image_with_fftw_equals_scipy_to_rounding():
+    pytest.importorskip("pyfftw")
+    from ase import Atoms
+
+    from synthstem.physics.simulate import simulate
+
+    atoms = Atoms("SrTiO3", scaled_positions=[(0, 0, 0), (0.5, 0.5, 0.5), (0.5, 0.5, 0),
+                                              (0.5, 0, 0.5), (0, 0.5, 0.5)],
+                  cell=[3.905] * 3, pbc=True).repeat((2, 2, 1))
+    ref = simulate(atoms, pixels=24, interpolation=2, workers=2).image
+    prev = backend.set_fft_backend("fftw")
+    try:
+        res = simulate(atoms, pixels=24, interpolation=2, workers=2)
+    finally:
+        backend.set_fft_backend(prev)
+    assert res.params["backend"]["fft"] == "fftw"
+    assert np.abs(res.image - ref).max() < 1e-5 * ref.max()
