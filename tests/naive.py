@@ -103,7 +103,8 @@ def scattering_matrix_direct(potential, microscope, interpolation, workers=None,
     ny, nx = gpts
     _, _, kyb, kxb, amp = prism_beams(gpts, sampling, microscope, interpolation)
     trans = potential.transmission(microscope.sigma, workers=workers)
-    prop = fresnel_propagator(gpts, sampling, microscope.wavelength, potential.thickness)
+    prop = fresnel_propagator(gpts, sampling, microscope.wavelength, potential.thickness,
+                              microscope.tilt)
     x = np.arange(nx) * sampling[1]
     y = np.arange(ny) * sampling[0]
     nb = len(kxb)

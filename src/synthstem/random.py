@@ -17,6 +17,10 @@ STAGE_NOISE = 2
 STAGE_DEFECT = 3
 #: conditions without a fixed child (user conditions): one stream per name
 STAGE_NOISE_USER = 4
+#: optics and specimen parameters drawn per item (synthstem.variation): one stream per key
+STAGE_VARIATION = 5
+#: amorphous surface layers (positions and species)
+STAGE_AMORPHOUS = 6
 #: item-index slot of plan-time draws (decorations, retrieval choice)
 PLAN_STREAM = 2**31 - 1
 
@@ -57,3 +61,4 @@ def plan_rng(run_seed, *keys):
 def seed_int(seed_sequence):
     """One 32-bit integer seed drawn from a SeedSequence."""
     return int(seed_sequence.generate_state(1, dtype=np.uint32)[0])
+

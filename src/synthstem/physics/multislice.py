@@ -21,11 +21,20 @@ from .optics import spatial_frequencies
 BATCH_BYTES = 192 * 2**20
 
 
-def fresnel_propagator(gpts, sampling, wavelength, thickness):
-    """Fresnel propagator times the antialias aperture, (ny, nx) complex64 (FFT order)."""
+def fresnel_propagator(gpts, sampling, wavelength, thickness, tilt=(0.0, 0.0)):
+    """Fresnel propagator times the antialias aperture, (ny, nx) complex64 (FFT order).
+
+    ``tilt = (tilt_x, tilt_y)`` [mrad]: specimen mistilt, the phase
+    ``exp(-2 pi i dz (kx tan tilt_x + ky tan tilt_y))`` (abTEM's tilted propagator) that
+    moves the wave by ``dz tan(tilt)`` per slice relative to the atoms.
+    """
     ky, kx = spatial_frequencies(gpts, sampling)
     k2 = kx[None, :] ** 2 + ky[:, None] ** 2
-    p = np.exp(-1j * np.pi * wavelength * thickness * k2)
+    phase = np.pi * wavelength * thickness * k2
+    if tilt[0] or tilt[1]:
+        phase = phase + 2 * np.pi * thickness * (kx[None, :] * np.tan(tilt[0] * 1e-3)
+                                                 + ky[:, None] * np.tan(tilt[1] * 1e-3))
+    p = np.exp(-1j * phase)
     return (p * antialias_mask(gpts, sampling)).astype(np.complex64)
 
 
@@ -84,7 +93,8 @@ def multislice_scan(potential, microscope, positions, workers=None, batch_size=N
     gpts, sampling = potential.gpts, potential.sampling
     lam = microscope.wavelength
     trans = xp.asarray(potential.transmission(microscope.sigma, workers=workers))
-    prop = xp.asarray(fresnel_propagator(gpts, sampling, lam, potential.thickness))
+    prop = xp.asarray(fresnel_propagator(gpts, sampling, lam, potential.thickness,
+                                         microscope.tilt))
     det = AnnularDetector(gpts, sampling, lam, microscope.detector)
     positions = np.asarray(positions, dtype=np.float64).reshape(-1, 2)
     bs = batch_size or batch_size_for(gpts)

@@ -6,17 +6,28 @@ Conventions
 
       chi(alpha, phi) = 2 pi / lambda * [ C10 alpha^2 / 2
                                          + C12 alpha^2 / 2 cos(2 (phi - phi12))
+                                         + C21 alpha^3 / 3 cos(phi - phi21)
                                          + C23 alpha^3 / 3 cos(3 (phi - phi23))
                                          + C30 alpha^4 / 4 + C50 alpha^6 / 6 ]
 
   with ``C10 = -defocus`` (positive defocus = underfocus, the Scherzer side for Cs > 0),
-  ``C30 = Cs``, ``C50 = C5``, ``C12 = astigmatism``. Probe in reciprocal space:
+  ``C30 = Cs``, ``C50 = C5``, ``C12 = astigmatism``, ``C21 = coma`` (axial coma).
+  Probe in reciprocal space:
   ``psi(k) = A(k) exp(-i chi(k)) exp(-2 pi i k.R)`` with ``A`` the condenser aperture
   ``lambda |k| <= convergence``, its edge softened over one reciprocal grid step so that
   the discrete aperture has the area of the disc (abTEM's convention).
 - The probe is normalised so that ``sum |psi(x)|^2 = 1`` over the grid.
 - ``source_size`` is the standard deviation [Angstrom] of a Gaussian source; it blurs
   the final image (partial spatial coherence in the incoherent-source approximation).
+- ``focal_spread`` is the standard deviation [Angstrom] of a Gaussian distribution of
+  defocus (partial temporal coherence, ``Cc dE / E``; its 1/e half-width is ``sqrt(2)``
+  times larger): the image is the Gauss-Hermite weighted average of the images at the
+  defoci of ``focal_series`` (an incoherent sum over defocus).
+- ``tilt_x, tilt_y`` [mrad] are the specimen mistilt: the beam direction relative to the
+  specimen's z axis. Multislice and PRISM use the tilted Fresnel propagator
+  ``exp(-i pi lambda dz k^2 - 2 pi i dz (kx tan tilt_x + ky tan tilt_y))`` (abTEM's), i.e.
+  the wave drifts by ``dz tan(tilt)`` per slice relative to the atoms (a small-angle
+  approximation; |tilt| <= ``MAX_TILT``).
 """
 
 from __future__ import annotations
@@ -30,6 +41,8 @@ from scipy.fft import next_fast_len
 
 #: fraction of the Nyquist frequency kept by the antialias aperture
 ANTIALIAS = 2.0 / 3.0
+#: largest specimen mistilt [mrad] accepted (the tilted propagator is a small-angle model)
+MAX_TILT = 50.0
 
 
 def wavelength(energy):
@@ -72,8 +85,16 @@ class Microscope:
         Two-fold astigmatism C12 magnitude [Angstrom]; ``astigmatism_angle`` [rad].
     C23 : float
         Three-fold astigmatism magnitude [Angstrom]; ``C23_angle`` [rad].
+    coma : float
+        Axial coma C21 magnitude [Angstrom]; ``coma_angle`` [rad].
     source_size : float
         Gaussian standard deviation of the effective source [Angstrom], >= 0.
+    focal_spread : float
+        Standard deviation of the defocus distribution [Angstrom], >= 0 (partial temporal
+        coherence; 0 = fully coherent).
+    tilt_x, tilt_y : float
+        Specimen mistilt [mrad], ``|tilt| <= MAX_TILT``: beam direction relative to the
+        specimen's z axis (tilted Fresnel propagator).
     detector : tuple of float
         Inner and outer collection semi-angles of the annular detector [mrad],
         ``0 <= inner < outer``. Default (100, 150).
@@ -90,10 +111,16 @@ class Microscope:
     C23_angle: float = 0.0
     source_size: float = 0.0
     detector: tuple = field(default=(100.0, 150.0))
+    focal_spread: float = 0.0
+    tilt_x: float = 0.0
+    tilt_y: float = 0.0
+    coma: float = 0.0
+    coma_angle: float = 0.0
 
     def __post_init__(self):
         for name in ("energy", "convergence", "defocus", "Cs", "C5", "astigmatism",
-                     "astigmatism_angle", "C23", "C23_angle", "source_size"):
+                     "astigmatism_angle", "C23", "C23_angle", "source_size", "focal_spread",
+                     "tilt_x", "tilt_y", "coma", "coma_angle"):
             value = getattr(self, name)
             try:
                 value = float(value)
@@ -108,6 +135,12 @@ class Microscope:
             raise ValueError(f"convergence must be > 0 mrad, got {self.convergence}")
         if self.source_size < 0:
             raise ValueError(f"source_size must be >= 0 Angstrom, got {self.source_size}")
+        if self.focal_spread < 0:
+            raise ValueError(f"focal_spread must be >= 0 Angstrom, got {self.focal_spread}")
+        for name in ("tilt_x", "tilt_y"):
+            if abs(getattr(self, name)) > MAX_TILT:
+                raise ValueError(f"{name} must be within +-{MAX_TILT:g} mrad (small-angle "
+                                 f"tilted propagator), got {getattr(self, name)}")
         try:
             inner, outer = (float(v) for v in self.detector)
         except (TypeError, ValueError):
@@ -141,6 +174,26 @@ class Microscope:
         d["detector"] = list(self.detector)
         return d
 
+    @property
+    def tilt(self):
+        """Specimen mistilt ``(tilt_x, tilt_y)`` [mrad]."""
+        return (self.tilt_x, self.tilt_y)
+
+    def focal_series(self, points):
+        """Defoci [Angstrom] and weights (sum 1) of the focal-spread average.
+
+        Gauss-Hermite quadrature of a normal distribution of defocus with mean
+        ``defocus`` and standard deviation ``focal_spread``: ``points`` nodes
+        (``numpy.polynomial.hermite_e.hermegauss``), exact for polynomials in defocus
+        up to degree ``2 points - 1``. Without focal spread: ``([defocus], [1.0])``.
+        """
+        if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or points < 1:
+            raise ValueError(f"focal_points must be an integer >= 1, got {points!r}")
+        if self.focal_spread == 0 or points == 1:
+            return np.array([self.defocus]), np.array([1.0])
+        nodes, weights = np.polynomial.hermite_e.hermegauss(int(points))
+        return self.defocus + self.focal_spread * nodes, weights / weights.sum()
+
     def max_sampling(self):
         """Largest real-space sampling [Angstrom] that keeps the detector's outer angle
         (and the aperture) inside the antialiased band ``2/3`` of Nyquist."""
@@ -166,6 +219,8 @@ class Microscope:
         chi = 0.5 * a2 * (c10 + self.astigmatism * np.cos(2 * (phi - self.astigmatism_angle)))
         if self.C23:
             chi = chi + self.C23 / 3 * a2**1.5 * np.cos(3 * (phi - self.C23_angle))
+        if self.coma:
+            chi = chi + self.coma / 3 * a2**1.5 * np.cos(phi - self.coma_angle)
         if self.Cs:
             chi = chi + self.Cs / 4 * a2**2
         if self.C5:

@@ -114,7 +114,7 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
     lam = microscope.wavelength
     biy, bix, kyb, kxb, amp = prism_beams(gpts, sampling, microscope, interpolation)
     trans = xp.asarray(potential.transmission(microscope.sigma, workers=workers))
-    prop_host = fresnel_propagator(gpts, sampling, lam, potential.thickness)
+    prop_host = fresnel_propagator(gpts, sampling, lam, potential.thickness, microscope.tilt)
     r0, r1 = band_rows(prop_host != 0)
     prop = xp.asarray(prop_host)
     nb = len(kxb)

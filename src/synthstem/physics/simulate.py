@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.fft
@@ -31,6 +31,7 @@ from ..random import as_rng
 from . import backend
 from . import parametrization as param
 from .optics import Microscope, choose_gpts, fft_friendly
+from ..structures.thermal import ADP_KEY, thermal_displacements
 from .potential import (FINITE_RADIUS, PROJECTIONS, cell_extent, n_slices_for,
                         potential_slices)
 
@@ -121,6 +122,15 @@ def _phonon_sigmas(symbols, phonon_rms):
     return np.array([values[s] for s in symbols], dtype=np.float64)
 
 
+def _adp_atoms(atoms):
+    """Number of atoms whose frozen-phonon displacements come from their own displacement
+    tensor (``atoms.arrays['synthstem_adp']``, CIF Debye-Waller factors)."""
+    adp = atoms.arrays.get(ADP_KEY)
+    if adp is None:
+        return 0
+    return int(np.count_nonzero(np.abs(np.asarray(adp)).reshape(len(atoms), -1).max(axis=1) > 0))
+
+
 def scan_points(length, microscope, pixels):
     """Scan positions per axis: the Nyquist rate of the image, at most ``pixels``."""
     m_max = math.floor(2 * microscope.convergence * 1e-3 * length / microscope.wavelength)
@@ -184,7 +194,8 @@ def incoherent_image(atoms, positions, microscope, scan_shape, extent):
 def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
              slice_thickness=0.25, phonons=0, seed=None, parametrization="lobato",
              workers=None, progress=False, *, phonon_rms=DEFAULT_PHONON_RMS,
-             sampling=None, scan_pixels=None, projection="finite", device="cpu"):
+             sampling=None, scan_pixels=None, projection="finite", focal_points=7,
+             device="cpu"):
     """Simulate a HAADF-STEM image of a periodic supercell.
 
     Parameters
@@ -206,6 +217,8 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         Largest slice thickness [Angstrom] (> 0); slices are equal, ``ceil(Lz / dz)``.
     phonons : int
         Number of frozen-phonon configurations (0 = static lattice, no displacement).
+        Atoms with a displacement tensor ``atoms.arrays['synthstem_adp']`` (CIF
+        Debye-Waller factors, ``synthstem.structures.thermal``) move by ``N(0, U)``.
     seed : int, Generator or None
         Randomness of the phonon displacements; None draws a fresh seed (recorded).
     parametrization : {"lobato", "kirkland"}
@@ -217,7 +230,8 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
     progress : bool
         Show tqdm progress bars.
     phonon_rms : float or dict
-        RMS displacement per Cartesian axis [Angstrom], one value or {symbol: value}.
+        RMS displacement per Cartesian axis [Angstrom] of atoms without a displacement
+        tensor, one value or {symbol: value}.
     sampling : float, "detector" or None
         Potential sampling [Angstrom] (at most ``Microscope.max_sampling()``); None (default):
         ``min(DEFAULT_SAMPLING, max_sampling())``; "detector": ``max_sampling()`` (``FAST``).
@@ -227,6 +241,9 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         "finite" (default): each atom's potential is integrated over the z-range of every
         slice it reaches (needs thin slices for HAADF, docs/physics.md); "infinite": each
         atom fully projected into the slice containing its z (``FAST``).
+    focal_points : int
+        Gauss-Hermite points of the focal-spread average (used when
+        ``microscope.focal_spread > 0``; see ``Microscope.focal_series``).
     device : {"cpu", "gpu"}
         Where PRISM and multislice run: "gpu" runs the same steps on CuPy arrays
         (complex64; needs ``synthstem[gpu]`` and a CUDA device, else ``ValueError``).
@@ -265,7 +282,8 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
     lx, ly, lz = cell_extent(atoms)
     symbols = atoms.get_chemical_symbols()
     param.check_elements(symbols, parametrization)
-    sigmas = _phonon_sigmas(symbols, phonon_rms) if phonons else None
+    if phonons:
+        _phonon_sigmas(symbols, phonon_rms)  # validates phonon_rms
 
     max_sampling = microscope.max_sampling()
     if sampling == "detector":
@@ -309,13 +327,17 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
     configs = max(phonons, 1)
     accum = np.zeros((nsy, nsx))
     n_slices = n_slices_for(lz, slice_thickness)
+    # partial temporal coherence: incoherent Gauss-Hermite average over defocus
+    defoci, focal_weights = microscope.focal_series(focal_points)
+    scopes = [replace(microscope, defocus=float(d)) for d in defoci]
     for c in range(configs):
         pos = pos0
-        if phonons:
-            pos = pos0 + rng.normal(size=pos0.shape) * sigmas[:, None]
+        if phonons:  # N(0, U) per atom with CIF ADPs, else N(0, phonon_rms^2) per axis
+            pos = pos0 + thermal_displacements(atoms, rng, phonon_rms)
         t0 = time.perf_counter()
         if method == "incoherent":
-            img = incoherent_image(atoms, pos, microscope, (nsy, nsx), (ly, lx))
+            for scope, weight in zip(scopes, focal_weights):
+                accum += weight * incoherent_image(atoms, pos, scope, (nsy, nsx), (ly, lx))
             timings["scan"] += time.perf_counter() - t0
         else:
             pot = potential_slices(atoms, gpts, slice_thickness, parametrization, positions=pos,
@@ -323,21 +345,29 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
             t1 = time.perf_counter()
             timings["potential"] += t1 - t0
             if method == "prism":
-                from .prism import prism_scan
+                from .prism import prism_scan, scattering_matrix
 
-                img, info = prism_scan(pot, microscope, scan_x, scan_y, interpolation,
-                                       workers=workers, progress=progress, device=device)
-                for k, v in info.pop("timings").items():
-                    timings[k] = timings.get(k, 0.0) + v
+                # one S-matrix serves every defocus: only the probe coefficients change
+                smatrix = scattering_matrix(pot, microscope, interpolation, workers,
+                                            progress=progress, device=device)
+                timings["smatrix"] = timings.get("smatrix", 0.0) + time.perf_counter() - t1
+                for scope, weight in zip(scopes, focal_weights):
+                    img, info = prism_scan(pot, scope, scan_x, scan_y, interpolation,
+                                           workers=workers, progress=progress, smatrix=smatrix,
+                                           device=device)
+                    info["timings"].pop("smatrix")
+                    for k, v in info.pop("timings").items():
+                        timings[k] = timings.get(k, 0.0) + v
+                    accum += weight * img
             else:
                 from .multislice import multislice_scan
 
                 sx, sy = np.meshgrid(scan_x, scan_y)
-                img = multislice_scan(pot, microscope, np.stack([sx.ravel(), sy.ravel()], 1),
-                                      workers=workers, progress=progress,
-                                      device=device).reshape(nsy, nsx)
+                for scope, weight in zip(scopes, focal_weights):
+                    img = multislice_scan(pot, scope, np.stack([sx.ravel(), sy.ravel()], 1),
+                                          workers=workers, progress=progress, device=device)
+                    accum += weight * img.reshape(nsy, nsx)
             timings["scan"] += time.perf_counter() - t1
-        accum += img
     scan_image = accum / configs
 
     t0 = time.perf_counter()
@@ -359,12 +389,15 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         "projection": projection if method != "incoherent" else None,
         "finite_radius": FINITE_RADIUS if projection == "finite" else None,
         "phonons": phonons,
+        "phonon_adp_atoms": _adp_atoms(atoms) if phonons else None,
         "phonon_rms": (dict(phonon_rms) if isinstance(phonon_rms, dict) else float(phonon_rms))
         if phonons else None,
         "seed": seed_record,
         "parametrization": parametrization,
         "parametrization_reference": param.reference(parametrization),
         "microscope": microscope.to_dict(),
+        "focal_defoci": [float(d) for d in defoci],
+        "focal_weights": [float(w) for w in focal_weights],
         "wavelength": microscope.wavelength,
         "interaction_constant": microscope.sigma,
         "extent": [lx, ly, lz],

@@ -20,9 +20,11 @@ from ..labels.peaks import peak_map
 from ..noise.conditions import noise_seed_sequence
 from ..physics.optics import Microscope
 from ..physics.simulate import simulate
-from ..random import STAGE_DEFECT, STAGE_SIMULATE, STAGE_STRUCTURE, item_seed_sequence, seed_int
+from ..random import (STAGE_AMORPHOUS, STAGE_DEFECT, STAGE_SIMULATE, STAGE_STRUCTURE,
+                      item_seed_sequence, seed_int)
 from ..structures.columns import merge_columns
-from ..structures.defects import add_point_defect
+from ..structures.amorphous import AMORPHOUS_KEY, add_amorphous_layer
+from ..structures.defect_placement import add_point_defects
 from ..structures.orient import orient
 from .sources import load_atoms
 
@@ -51,7 +53,58 @@ def simulate_cell(cell, physics, seed):
     return simulate(cell, microscope=Microscope(**physics["microscope"]), pixels=sim["pixels"],
                     method=sim["method"], interpolation=sim["interpolation"],
                     slice_thickness=sim["slice_thickness"], phonons=sim["phonons"],
-                    phonon_rms=sim["phonon_rms"], seed=seed)
+                    phonon_rms=sim["phonon_rms"], seed=seed,
+                    focal_points=sim.get("focal_points", 7))
+
+
+def orient_item(atoms, task, meta):
+    """The oriented crystal of a task -> (OrientedCell, note). ``boundary = 'auto'``: a
+    periodic cell where one exists within the strain tolerance at this size, else the cut
+    cube, with orient's reason as the note (recorded in the item)."""
+    sim = task.physics["simulation"]
+    boundary = sim.get("boundary", "cut")
+    kw = dict(size=sim["size"], structure_id=task.structure_id, source=meta["source"],
+              allow_large_indices=task.allow_large_indices, thickness=sim.get("thickness"))
+    if boundary != "auto":
+        return orient(atoms, task.uvw, boundary=boundary, **kw), None
+    try:
+        return orient(atoms, task.uvw, boundary="periodic", **kw), None
+    except ValueError as err:
+        return orient(atoms, task.uvw, boundary="cut", **kw), f"auto: cut, {err}"
+
+
+def add_layers(cell, layer, rng):
+    """``cell`` with the amorphous layer(s) of a task (``physics['amorphous']``, thickness
+    0: none) -> (cell, record or None)."""
+    if not layer or not layer.get("thickness"):
+        return cell, None
+    return add_amorphous_layer(cell, layer["composition"], layer["thickness"], layer["density"],
+                               side=layer["side"], min_distance=layer.get("min_distance"), rng=rng)
+
+
+def same_layers(dcell, layered, record):
+    """The defect cell ``dcell`` under the very layer atoms of ``layered`` (the clean cell
+    with its layers, ``record`` from ``add_layers``): the crystal moves by ``z_shift``."""
+    if record is None:
+        return dcell
+    atoms = dcell.atoms.copy()
+    atoms.positions[:, 2] += record["z_shift"]
+    if AMORPHOUS_KEY not in atoms.arrays:
+        atoms.set_array(AMORPHOUS_KEY, np.zeros(len(atoms), dtype=bool))
+    atoms += layered.atoms[layered.atoms.arrays[AMORPHOUS_KEY]]
+    atoms.set_cell(layered.atoms.cell)
+    return layered.copy_with(atoms)
+
+
+def _defects(cell, task, level, pixels):
+    """Defect cell of one level and its records (``physics['defects']``: count, position
+    'center' | 'anywhere', margin, min_separation)."""
+    d = task.physics.get("defects") or {"count": 1, "position": "center"}
+    rng = np.random.default_rng(item_seed_sequence(task.seed, task.index, STAGE_DEFECT, child=level))
+    position = "random" if d["position"] == "anywhere" else d["position"]
+    extra = {k: d[k] for k in ("margin", "min_separation") if d.get(k) is not None}
+    return add_point_defects(cell, int(d["count"]), task.defect_kinds, level, rng, pixels=pixels,
+                             position=position, **extra)
 
 
 def _jsonable(obj):
@@ -93,8 +146,9 @@ def build_item(task):
     if task.shift:
         rng = np.random.default_rng(item_seed_sequence(task.seed, task.index, STAGE_STRUCTURE))
         atoms, shift = subcell_shift(atoms, task.uvw, rng)
-    cell = orient(atoms, task.uvw, size=sim["size"], structure_id=task.structure_id,
-                  source=meta["source"], allow_large_indices=task.allow_large_indices)
+    crystal, boundary_note = orient_item(atoms, task, meta)
+    cell, layer_record = add_layers(crystal, task.physics.get("amorphous"), np.random.default_rng(
+        item_seed_sequence(task.seed, task.index, STAGE_AMORPHOUS)))
     clock.lap("structure")
 
     sim_seed = seed_int(item_seed_sequence(task.seed, task.index, STAGE_SIMULATE))
@@ -110,9 +164,8 @@ def build_item(task):
     levels = sorted({c.defect_level for c in conds.values() if c.defect_level})
     defect_images, defects, extra_coords, defect_columns = {}, [], {}, {}
     for level in levels:
-        rng = np.random.default_rng(item_seed_sequence(task.seed, task.index, STAGE_DEFECT, child=level))
-        kind = task.defect_kinds[int(rng.integers(len(task.defect_kinds)))]
-        dcell, record = add_point_defect(cell, kind, level, rng, pixels=pixels)
+        dcrystal, records = _defects(crystal, task, level, pixels)  # defects before layers
+        dcell = same_layers(dcrystal, cell, layer_record)
         clock.lap("structure")
         dres = simulate_cell(dcell, task.physics, sim_seed)
         clock.lap("simulate")
@@ -120,12 +173,13 @@ def build_item(task):
         extra_coords[DEFECT_COORDS[level]] = np.asarray(dres.coords, np.float32)
         defect_columns[level] = merge_columns(dcell, pixels)
         peak_maps[f"dfct{level}"] = peak_map(dres.image, defect_columns[level].xy, **task.peaks)
-        for c in conds.values():  # one record per condition that shows this defect
+        for c in conds.values():  # one record per defect and condition that shows it
             if c.defect_level == level:
-                defects.append(dict(_jsonable(record.to_dict()), condition=c.dataset_name))
+                defects += [dict(_jsonable(r.to_dict()), condition=c.dataset_name) for r in records]
         clock.lap("labels")
 
-    pixel_size = float(sim["size"]) / pixels  # [Angstrom]: conditions with a dose need it
+    size = float(cell.size)  # the field of view (a periodic cell's edge may differ from size)
+    pixel_size = size / pixels  # [Angstrom]: conditions with a dose need it
     images, noise = {}, {}
     for name, cond in conds.items():
         rng = np.random.default_rng(noise_seed_sequence(task.seed, task.index, name))
@@ -145,6 +199,9 @@ def build_item(task):
         "spacegroup": list(cell.spacegroup), "source": str(cell.source),
         "prototype": meta["prototype"], "citation": meta["citation"],
         "subcell_shift": None if shift is None else [float(x) for x in shift],
+        "size": size, "thickness": float(crystal.thickness), "boundary": str(crystal.boundary),
+        "strain": float(crystal.strain), "boundary_note": boundary_note,
+        "amorphous": layer_record,
     }
     params = {
         "item": {"index": task.index, "name": task.name, "subset": task.subset, "role": task.role,
@@ -155,7 +212,7 @@ def build_item(task):
     }
     item = Item(
         name=task.name,
-        attrs=root_attrs(sim["size"], cell.formula, cell.hkl, task.structure_id, cell.uvw),
+        attrs=root_attrs(size, cell.formula, cell.hkl, task.structure_id, cell.uvw),
         raw=np.asarray(res.image, np.float64),
         images=images,
         peak_maps=peak_maps,

@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..noise.conditions import CONDITIONS, REFERENCE_CONDITIONS
-from .sections import (ConditionTable, DefectsSection, MicroscopeSection, OutputSection,
+from .sections import (AmorphousSection, ConditionTable, DefectsSection, MicroscopeSection, OutputSection,
                        RetrievalSection, RunSection, SimulationSection, StructureEntry, Model,
                        user_condition)
 
@@ -42,6 +42,7 @@ class Config(Model):
     output: OutputSection = OutputSection()
     retrieval: RetrievalSection = RetrievalSection()
     defects: DefectsSection = DefectsSection()
+    amorphous: AmorphousSection = AmorphousSection()
     user_conditions: dict[str, ConditionTable] = Field(
         {}, alias="conditions", description="[conditions.NAME] tables: user-defined conditions")
     base_dir: str = Field(".", description="folder that relative CIF paths start from (set by load_config)")
@@ -79,6 +80,11 @@ class Config(Model):
                 raise ValueError(f"output.export_conditions: {missing} are not made by the run's "
                                  f"conditions; made: {sorted(made)}")
         return self
+
+    def specs(self):
+        """{'section.key': spec} of every key drawn per item (synthstem.variation)."""
+        return {**self.microscope.specs(), **self.simulation.specs(), **self.defects.specs(),
+                **self.amorphous.specs()}
 
     def export_conditions(self):
         """Dataset names of the exported images ('dfct1' -> 'stem00-dfct1')."""

@@ -13,10 +13,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..distributions import is_fixed
 from ..random import plan_rng
 from ..structures import prototypes as protos
 from ..structures.names import check_uvw, item_name
 from ..structures.zone_axes import zone_axes
+from ..variation import draw_item, microscope_kwargs
 from .sources import load_atoms
 from .task import Task
 
@@ -123,6 +125,29 @@ def _pairs(config):
     return pairs
 
 
+def item_physics(config, specs, index):
+    """The physics of item ``index``: every drawable key (``config.specs()``) drawn from the
+    item's own stream (:func:`synthstem.variation.draw_item`), the other keys as set.
+
+    Returns ``{'microscope': Microscope kwargs, 'simulation': simulate and orient values
+    (``thickness`` None = the cube of edge ``size``), 'defects', 'amorphous',
+    'drawn': {key: value} of the keys given as distributions}``.
+    """
+    values = draw_item(specs, config.run.seed, index)
+    microscope = microscope_kwargs(values)
+    microscope["detector"] = list(microscope["detector"])
+    simulation = config.simulation.model_dump(mode="json")
+    simulation["thickness"] = values.get("simulation.thickness")
+    simulation["boundary"] = values["simulation.boundary"]
+    defects = {"count": values["defects.count"], "position": values["defects.position"],
+               "margin": config.defects.margin, "min_separation": config.defects.min_separation}
+    amorphous = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("amorphous.")}
+    amorphous["min_distance"] = config.amorphous.min_distance
+    drawn = {k: v for k, v in values.items() if not is_fixed(specs[k])}
+    return {"microscope": microscope, "simulation": simulation, "defects": defects,
+            "amorphous": amorphous, "drawn": drawn}
+
+
 def plan(config, out):
     """Tasks of a run, in a fixed order (their position is the item index).
 
@@ -144,9 +169,8 @@ def plan(config, out):
     """
     out = str(Path(out).resolve())
     table = config.condition_table()
-    physics = {"microscope": config.microscope.model_dump(mode="json"),
-               "simulation": config.simulation.model_dump(mode="json")}
-    common = dict(physics=physics, peaks=config.output.peaks.model_dump(mode="json"),
+    specs = config.specs()
+    common = dict(peaks=config.output.peaks.model_dump(mode="json"),
                   defect_kinds=list(config.defects.kinds), seed=config.run.seed, out=out,
                   png=config.output.png)
     pairs = _pairs(config)
@@ -155,9 +179,11 @@ def plan(config, out):
     def add(pair, subset, role, shift=False, twin=""):
         spec, sid, uvw, _, allow = pair
         conditions = {c: table[c].to_dict() for c in config.conditions(role)}
-        task = Task(index=len(tasks), name=item_name(sid, uvw), subset=subset, role=role,
+        index = len(tasks)
+        task = Task(index=index, name=item_name(sid, uvw), subset=subset, role=role,
                     structure=dict(spec), structure_id=sid, uvw=uvw, conditions=conditions,
-                    shift=shift, twin=twin, allow_large_indices=allow, **common)
+                    shift=shift, twin=twin, allow_large_indices=allow,
+                    physics=item_physics(config, specs, index), **common)
         tasks.append(task)
         return task
 
@@ -201,6 +227,9 @@ def plan_summary(tasks):
     lines = [f"{len(tasks)} items, {sum(len(t.conditions) for t in tasks)} images "
              f"({sim['method']}, {sim['pixels']} px, {sim['size']} A, {sim['phonons']} phonons)",
              f"structures ({len(structures)}):"]
+    drawn = sorted(tasks[0].physics.get("drawn", {}))
+    if drawn:
+        lines.insert(1, f"drawn per item: {', '.join(drawn)}")
     lines += [f"  {sid:06d} {desc}: {', '.join(axes)}" for (sid, desc), axes in structures.items()]
     lines += [f"conditions ({role}): {', '.join(names)}" for role, names in conditions.items()]
     return lines

@@ -7,13 +7,16 @@ into :class:`synthstem.runs.config.Config`.
 from __future__ import annotations
 
 import math
-from typing import Literal, Union
+from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..distributions import Spec, as_spec, support
 from ..exports import registry
 from ..noise.conditions import condition_from_dict
+from ..structures.defect_placement import EDGE_MARGIN, MIN_SEPARATION
 from ..structures.names import check_uvw
+from ..variation import check_spec, check_specs
 
 
 # export names and option defaults: synthstem.exports.registry (the one place they live)
@@ -32,38 +35,62 @@ class RunSection(Model):
     seed: int = Field(0, ge=0, description="run seed: every item's random stream derives from it")
 
 
-class MicroscopeSection(Model):
-    """``[microscope]``: probe optics and detector (fields of synthstem.Microscope)."""
+_DRAWN = " (drawable: a value or a distribution)"
 
-    energy: float = Field(200e3, gt=0, description="acceleration voltage [eV]")
-    convergence: float = Field(20.0, gt=0, description="probe semi-angle [mrad]")
-    defocus: float = Field(0.0, description="defocus [Angstrom], positive = underfocus")
-    Cs: float = Field(0.0, description="spherical aberration C30 [Angstrom]")
-    C5: float = Field(0.0, description="fifth-order spherical aberration [Angstrom]")
-    astigmatism: float = Field(0.0, description="two-fold astigmatism C12 [Angstrom]")
-    astigmatism_angle: float = Field(0.0, description="[rad]")
-    C23: float = Field(0.0, description="three-fold astigmatism [Angstrom]")
-    C23_angle: float = Field(0.0, description="[rad]")
-    source_size: float = Field(0.0, ge=0, description="Gaussian source sigma [Angstrom]")
-    detector: list[float] = Field([100.0, 150.0], description="annular detector [inner, outer] [mrad]")
+
+def _checked(section, name, value):
+    """A drawable key's spec, validated against its range (synthstem.variation)."""
+    try:
+        return check_spec(f"{section}.{name}", value)
+    except ValueError as err:
+        raise ValueError(str(err).removeprefix(f"{section}.{name}: ")) from None
+
+
+class MicroscopeSection(Model):
+    """``[microscope]``: probe optics and detector (fields of synthstem.Microscope).
+
+    Every key but ``detector`` takes a value or a distribution drawn per item
+    (``synthstem.distributions``); ``detector`` is ``[inner, outer]``, each one either.
+    """
+
+    energy: Spec = Field(200e3, description="acceleration voltage [eV]" + _DRAWN)
+    convergence: Spec = Field(20.0, description="probe semi-angle [mrad]" + _DRAWN)
+    defocus: Spec = Field(0.0, description="defocus [Angstrom], positive = underfocus" + _DRAWN)
+    Cs: Spec = Field(0.0, description="spherical aberration C30 [Angstrom]" + _DRAWN)
+    C5: Spec = Field(0.0, description="fifth-order spherical aberration [Angstrom]" + _DRAWN)
+    astigmatism: Spec = Field(0.0, description="two-fold astigmatism C12 [Angstrom]" + _DRAWN)
+    astigmatism_angle: Spec = Field(0.0, description="its azimuth [rad]" + _DRAWN)
+    coma: Spec = Field(0.0, description="axial coma C21 [Angstrom]" + _DRAWN)
+    coma_angle: Spec = Field(0.0, description="its azimuth [rad]" + _DRAWN)
+    C23: Spec = Field(0.0, description="three-fold astigmatism [Angstrom]" + _DRAWN)
+    C23_angle: Spec = Field(0.0, description="its azimuth [rad]" + _DRAWN)
+    source_size: Spec = Field(0.0, description="Gaussian source sigma [Angstrom]" + _DRAWN)
+    focal_spread: Spec = Field(
+        0.0, description="defocus standard deviation [Angstrom] (partial temporal coherence)" + _DRAWN)
+    tilt_x: Spec = Field(0.0, description="specimen mistilt about y [mrad], |tilt| <= 50" + _DRAWN)
+    tilt_y: Spec = Field(0.0, description="specimen mistilt about x [mrad], |tilt| <= 50" + _DRAWN)
+    detector: list[Spec] = Field([100.0, 150.0], description="annular detector [inner, outer] [mrad]")
 
     @field_validator("*")
     @classmethod
-    def _finite(cls, v):
-        values = v if isinstance(v, list) else [v]
-        for x in values:
-            if isinstance(x, float) and not math.isfinite(x):
-                raise ValueError(f"must be finite, got {x}")
-        return v
+    def _drawable(cls, v, info):
+        if info.field_name == "detector":
+            if len(v) != 2:
+                raise ValueError(f"must be [inner, outer] in mrad, got {v}")
+            specs = {"microscope.detector_inner": v[0], "microscope.detector_outer": v[1]}
+            try:
+                check_specs(specs)
+            except ValueError as err:
+                raise ValueError(str(err).removeprefix("microscope.detector: ")
+                                 .removeprefix("microscope.")) from None
+            return v
+        return _checked("microscope", info.field_name, v)
 
-    @field_validator("detector")
-    @classmethod
-    def _detector(cls, v):
-        if len(v) != 2:
-            raise ValueError(f"must be [inner, outer] in mrad, got {v}")
-        if not 0 <= v[0] < v[1]:
-            raise ValueError(f"needs 0 <= inner < outer, got {v}")
-        return v
+    def specs(self):
+        """{'microscope.key': spec} of every key (detector as detector_inner/_outer)."""
+        out = {f"microscope.{k}": getattr(self, k) for k in type(self).model_fields if k != "detector"}
+        out["microscope.detector_inner"], out["microscope.detector_outer"] = self.detector
+        return out
 
 
 class SimulationSection(Model):
@@ -72,7 +99,13 @@ class SimulationSection(Model):
     method: Literal["prism", "multislice", "incoherent"] = Field(
         "prism", description="'prism' (default), 'multislice' or 'incoherent' (fast approximation)")
     pixels: int = Field(256, ge=16, le=4096, description="output image edge [pixels]")
-    size: float = Field(26.0, gt=0, le=500, description="field of view edge and cube depth [Angstrom]")
+    size: float = Field(26.0, gt=0, le=500, description="field of view edge [Angstrom]")
+    thickness: Optional[Spec] = Field(
+        None, description="specimen thickness along the beam [Angstrom]; none = size (a cube)" + _DRAWN)
+    boundary: Spec = Field(
+        "cut", description="'cut' (atomagined's cube), 'periodic' (seamless, strained <= 1 %) or "
+                           "'auto' (periodic where such a cell exists at this size, else cut)" + _DRAWN)
+    focal_points: int = Field(7, ge=1, le=64, description="Gauss-Hermite points of the focal-spread average")
     interpolation: int = Field(4, ge=1, le=64, description="PRISM interpolation factor")
     slice_thickness: float = Field(2.0, gt=0, le=50, description="multislice slice thickness [Angstrom]")
     phonons: int = Field(
@@ -81,6 +114,18 @@ class SimulationSection(Model):
                     "contrast ~3x; 8 keeps the per-pixel scatter near 15 %, docs/physics.md)")
     phonon_rms: Union[float, dict[str, float]] = Field(
         0.08, description="RMS displacement per axis [Angstrom], one value or {element: value}")
+
+    @field_validator("thickness", "boundary")
+    @classmethod
+    def _drawable(cls, v, info):
+        return None if v is None else _checked("simulation", info.field_name, v)
+
+    def specs(self):
+        """{'simulation.key': spec} of the drawable keys (thickness only when set)."""
+        out = {"simulation.boundary": self.boundary}
+        if self.thickness is not None:
+            out["simulation.thickness"] = self.thickness
+        return out
 
     @field_validator("phonon_rms")
     @classmethod
@@ -268,10 +313,17 @@ class RetrievalSection(Model):
 
 
 class DefectsSection(Model):
-    """``[defects]``: point defects of the dfct / comb conditions."""
+    """``[defects]``: point defects of the dfct / comb conditions (one defect cell per level)."""
 
     kinds: list[Literal["vacancy", "substitution", "interstitial"]] = Field(
-        ["vacancy"], description="defect kinds, one drawn per item and level")
+        ["vacancy"], description="defect kinds, one drawn per defect")
+    count: Spec = Field(1, description="defects per defect image (0: defect-free)" + _DRAWN)
+    position: Spec = Field(
+        "center", description="'center' (atomagined: one defect at the centre) or 'anywhere'" + _DRAWN)
+    margin: float = Field(EDGE_MARGIN, ge=0, le=100,
+                          description="'anywhere': smallest distance of a site from the edges [Angstrom]")
+    min_separation: float = Field(MIN_SEPARATION, ge=0, le=100,
+                                  description="smallest lateral distance between defects [Angstrom]")
 
     @field_validator("kinds")
     @classmethod
@@ -279,6 +331,42 @@ class DefectsSection(Model):
         if not v:
             raise ValueError("needs at least one kind")
         return v
+
+    @field_validator("count", "position")
+    @classmethod
+    def _drawable(cls, v, info):
+        return _checked("defects", info.field_name, v)
+
+    @model_validator(mode="after")
+    def _center_is_single(self):
+        centre = "center" in getattr(as_spec(self.position), "choice", [self.position])
+        if centre and support(self.count)[1] > 1:
+            raise ValueError("count: position 'center' places one defect; draw count <= 1 "
+                             "or use position = 'anywhere'")
+        return self
+
+    def specs(self):
+        return {"defects.count": self.count, "defects.position": self.position}
+
+
+class AmorphousSection(Model):
+    """``[amorphous]``: amorphous surface layers (synthstem.structures.amorphous)."""
+
+    thickness: Spec = Field(0.0, description="layer thickness [Angstrom] per side (0: none)" + _DRAWN)
+    composition: Spec = Field("C", description="element or formula ('C', 'SiO2')" + _DRAWN)
+    density: Spec = Field(2.0, description="mass density [g/cm^3]" + _DRAWN)
+    side: Spec = Field("entrance", description="'entrance', 'exit' or 'both'" + _DRAWN)
+    min_distance: Optional[float] = Field(
+        None, ge=0, le=5, description="smallest atom distance [Angstrom] (none: from covalent radii)")
+
+    @field_validator("thickness", "composition", "density", "side")
+    @classmethod
+    def _drawable(cls, v, info):
+        return _checked("amorphous", info.field_name, v)
+
+    def specs(self):
+        return {f"amorphous.{k}": getattr(self, k)
+                for k in ("thickness", "composition", "density", "side")}
 
 
 class ConditionTable(Model):

@@ -33,9 +33,12 @@ class Task:
     conditions : dict
         ``{name: Condition.to_dict()}``, in image order (resolved: user conditions too).
     physics : dict
-        ``{'microscope': {...}, 'simulation': {...}}``: keyword values of
-        ``synthstem.physics.optics.Microscope`` and ``synthstem.physics.simulate``
-        (free-form: per-item drawn parameters go here).
+        ``{'microscope': {...}, 'simulation': {...}, 'defects': {...}, 'amorphous': {...},
+        'drawn': {...}}``: keyword values of ``synthstem.physics.optics.Microscope``,
+        ``synthstem.physics.simulate`` and ``orient`` (thickness, boundary), the defects
+        (count, position, margin) and amorphous layers of the item, each resolved from the
+        config's distributions at plan time (``synthstem.runs.plan.item_physics``);
+        ``drawn`` lists the values that were drawn.
     peaks : dict
         Peak-map rule (synthstem.labels.peaks).
     defect_kinds : list of str
@@ -104,7 +107,9 @@ class Task:
             "microscope": self.physics["microscope"],
             "simulation": self.physics["simulation"],
             "peaks": self.peaks,
-            "defects": {"kinds": list(self.defect_kinds)},
+            "defects": {"kinds": list(self.defect_kinds), **self.physics.get("defects", {})},
+            "amorphous": self.physics.get("amorphous"),
+            "drawn": self.physics.get("drawn", {}),
             "png": self.png,
             "seed": self.seed,
             "conditions": {n: c for n, c in self.conditions.items() if n not in REFERENCE_CONDITIONS},

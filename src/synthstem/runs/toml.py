@@ -17,8 +17,9 @@ def _toml_value(v):
         return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, dict):  # unset optional keys (a distribution's clip, weights) are left out
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}"
+                               for k, x in v.items() if x is not None) + "}"
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
 
@@ -55,7 +56,7 @@ def to_toml(config, comments=True):
         for k, v, c in sub:
             table(f"{name}.{k}", v, c, f"[{name}.{k}]")
 
-    for section in ("run", "microscope", "simulation", "output", "retrieval", "defects"):
+    for section in ("run", "microscope", "simulation", "output", "retrieval", "defects", "amorphous"):
         cls = Config.model_fields[section].annotation
         table(section, data[section], cls, f"[{section}]")
     for entry in data["structures"]:
