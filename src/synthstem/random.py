@@ -24,6 +24,13 @@ STAGE_AMORPHOUS = 6
 #: item-index slot of plan-time draws (decorations, retrieval choice)
 PLAN_STREAM = 2**31 - 1
 
+# Export streams (post-processing of a finished dataset, not per item): their sequences
+# have another shape, so they cannot meet an item stream.
+#: augmented variants: ``SeedSequence([seed, crc32(image key), STAGE_AUGMENT, variant])``
+STAGE_AUGMENT = 6
+#: train/test split of the structure groups: ``SeedSequence([seed, STAGE_SPLIT])``
+STAGE_SPLIT = 7
+
 
 def as_rng(rng=None):
     """Return a ``numpy.random.Generator`` from a Generator, an int seed or a SeedSequence.

@@ -2,17 +2,16 @@
 
 Items are grouped by structure id (``by='structure'``) or prototype (``by='prototype'``);
 the groups are split with ``synthstem.labels.splits.split_groups`` drawing from
-``SeedSequence([seed, SPLIT_STAGE])``, so no group is on both sides. Without a split
+``SeedSequence([seed, STAGE_SPLIT])``, so no group is on both sides. Without a split
 every item goes to 'all'.
 """
 
 import numpy as np
 
 from ..labels.splits import split_groups, structure_group
-from ..random import as_rng
+from ..random import STAGE_SPLIT, as_rng
 from .records import prototype_group
 
-SPLIT_STAGE = 7  # SeedSequence stage id of the split stream
 
 
 def group_of(item, name, by):
@@ -27,7 +26,7 @@ def assign_splits(groups, options, seed):
     """
     if options is None:
         return ["all"] * len(groups)
-    rng = as_rng(np.random.SeedSequence([int(seed), SPLIT_STAGE]))
+    rng = as_rng(np.random.SeedSequence([int(seed), STAGE_SPLIT]))
     train, test = split_groups(groups, options["test_fraction"], rng)
     split_of = {i: "train" for i in train} | {i: "test" for i in test}
     return [split_of[i] for i in range(len(groups))]

@@ -49,7 +49,7 @@ from PIL import Image
 from scipy import ndimage
 
 from ..io.png import to_uint8
-from ..random import as_rng
+from ..random import STAGE_AUGMENT, as_rng
 
 TRANSFORMS = ("geometric", "scan_drift", "focus_blur", "resolution", "intensity", "noise", "jpeg")
 GEOMETRIC = ("geometric", "scan_drift")
@@ -70,7 +70,6 @@ DEFAULT_RANGES = {
     "read_sigma": (0.0, 0.03),  # x image mean
     "jpeg_quality": (25, 90),  # integers, inclusive
 }
-AUGMENT_STAGE = 6  # SeedSequence stage id of the augmentation stream
 
 
 def variant_rng(seed, key, variant):
@@ -80,7 +79,7 @@ def variant_rng(seed, key, variant):
     augmented or in which order.
     """
     k = zlib.crc32(str(key).encode("utf-8")) if not isinstance(key, (int, np.integer)) else int(key)
-    return np.random.default_rng(np.random.SeedSequence([int(seed), k, AUGMENT_STAGE, int(variant)]))
+    return np.random.default_rng(np.random.SeedSequence([int(seed), k, STAGE_AUGMENT, int(variant)]))
 
 
 def _uniform(rng, lohi):
