@@ -124,3 +124,16 @@ def test_simulate_command_preset_overrides_the_config(tmp_path):
     assert {k: getattr(sim, k) for k in FAST} == FAST and sim.device == "gpu"
     sim = config_of(build_parser().parse_args(["simulate", "--prototype", "fcc/Au"])).simulation
     assert sim.preset == "converged" and sim.slice_thickness == DATASET_DEFAULTS["slice_thickness"]
+
+
+def test_too_coarse_sampling_is_refused_at_plan_time(tmp_path):
+    from synthstem.runs.plan import plan
+
+    limit = Microscope().max_sampling()  # the default detector, 150 mrad at 200 kV
+    ok = config_from_dict({"simulation": {"sampling": round(limit * 0.99, 4)},
+                           "structures": STRUCTURES})
+    assert plan(ok, tmp_path)[0].physics["simulation"]["sampling"] == round(limit * 0.99, 4)
+    bad = config_from_dict({"simulation": {"sampling": 0.1}, "structures": STRUCTURES})
+    with pytest.raises(ValueError, match=r"simulation.sampling = 0.1 Angstrom is too coarse "
+                                         r"for item 0: .* needs <= 0.05\d+ Angstrom"):
+        plan(bad, tmp_path)
