@@ -72,6 +72,16 @@ def test_prism_f1_matches_multislice(sto_images):
     assert np.abs(a - b).max() < 3e-6 * a.max()
 
 
+def test_prism_f1_matches_multislice_at_converged_defaults():
+    """The same cross-check at simulate's defaults (0.25 A finite-projection slices, 0.035 A
+    sampling): 32 slices accumulate more rounding; measured max |diff| 3.1e-6 of the maximum."""
+    atoms = srtio3()
+    a = simulate(atoms, pixels=32, method="multislice", workers=2)
+    b = simulate(atoms, pixels=32, method="prism", interpolation=1, workers=2)
+    assert a.params["projection"] == "finite" and a.params["gpts"] == b.params["gpts"]
+    assert np.abs(a.image - b.image).max() < 1e-5 * a.image.max()
+
+
 def test_prism_f2_close_to_multislice(sto_images):
     a, b = sto_images["multislice"].image, sto_images["prism2"].image
     assert ncc(a, b) > 0.99
