@@ -8,10 +8,16 @@ strings as UTF-8); with ``--attrs`` also every attribute. Every ``*.png`` is com
 the sha256 of its file (``preview.png``, a contact sheet, is skipped). ``--all-files``
 also compares every other file by sha256 (key.csv, manifest.json, exports). Prints one
 line per difference and a summary; exit code 0 if the item files are identical, 1 if not.
+
+A differing numeric dataset of one shape is described by its largest absolute difference
+and that relative to the largest ``|value|`` of A (then a summary per dataset name over
+all files); a differing JSON attribute or dataset (``params``) by the keys added, removed
+and changed (dotted paths).
 """
 
 import argparse
 import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -50,6 +56,64 @@ def h5_digests(path, attrs=False):
     return out
 
 
+def _read(path, key):
+    """The value behind a ``h5_digests`` key ('/a/b' dataset, '/a/b@attr' attribute)."""
+    with h5py.File(path, "r") as f:
+        name, _, attr = key.partition("@")
+        obj = f[name.strip("/") or "/"] if name.strip("/") else f
+        return obj.attrs[attr] if attr else obj[()]
+
+
+def _json(value):
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, np.ndarray) and value.shape == () and value.dtype == object:
+        return _json(value[()])
+    if not isinstance(value, str):
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
+
+
+def _flat(d, prefix=""):
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _short(keys, n=8):
+    keys = sorted(keys)
+    return ", ".join(keys[:n]) + (f" (+{len(keys) - n})" if len(keys) > n else "")
+
+
+def describe(va, vb):
+    """-> (text, (max_abs, max_rel) or None) describing how value ``vb`` differs from ``va``."""
+    ja, jb = _json(va), _json(vb)
+    if isinstance(ja, dict) and isinstance(jb, dict):
+        fa, fb = _flat(ja), _flat(jb)
+        added, removed = set(fb) - set(fa), set(fa) - set(fb)
+        changed = {k for k in set(fa) & set(fb) if fa[k] != fb[k]}
+        parts = [f"{label} {len(ks)}: {_short(ks)}" for label, ks in
+                 (("added", added), ("removed", removed), ("changed", changed)) if ks]
+        return "JSON " + "; ".join(parts), None
+    a, b = np.asarray(va), np.asarray(vb)
+    if a.dtype.kind in "biufc" and b.dtype.kind in "biufc" and a.shape == b.shape and a.size:
+        d = np.abs(a.astype(np.complex128) - b.astype(np.complex128))
+        scale = float(np.abs(a).max()) or 1.0
+        mx = float(d.max())
+        return (f"max abs diff {mx:.3g}, max rel {mx / scale:.3g} (of max |A| {scale:.4g}), "
+                f"{int(np.count_nonzero(d))}/{d.size} elements differ", (mx, mx / scale))
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return f"{a.dtype}{a.shape} vs {b.dtype}{b.shape}", None
+    return "differs", None
+
+
 def _sha(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -60,9 +124,11 @@ def _files(folder, pattern):
             if p.is_file() and p.name not in SKIP and not p.name.startswith(".")}
 
 
-def compare(a, b, attrs=False, all_files=False):
-    """-> (differences: list of str, counts: dict)."""
+def compare(a, b, attrs=False, all_files=False, numeric=None):
+    """-> (differences: list of str, counts: dict). ``numeric``: a dict filled with
+    {dataset key: [files, max_abs, max_rel]} of the differing numeric datasets."""
     diffs, counts = [], {"h5_files": 0, "datasets": 0, "pngs": 0, "other_files": 0}
+    numeric = {} if numeric is None else numeric
     ha, hb = _files(a, "*.h5"), _files(b, "*.h5")
     diffs += [f"only in {a}: {r}" for r in sorted(ha - hb)] + [f"only in {b}: {r}" for r in sorted(hb - ha)]
     for rel in sorted(ha & hb):
@@ -70,8 +136,17 @@ def compare(a, b, attrs=False, all_files=False):
         counts["h5_files"] += 1
         counts["datasets"] += len(da)
         for key in sorted(set(da) | set(db)):
-            if da.get(key) != db.get(key):
-                diffs.append(f"{rel}:{key}: {'differs' if key in da and key in db else 'missing on one side'}")
+            if da.get(key) == db.get(key):
+                continue
+            if key not in da or key not in db:
+                diffs.append(f"{rel}:{key}: only in {'A' if key in da else 'B'}")
+                continue
+            text, nums = describe(_read(Path(a) / rel, key), _read(Path(b) / rel, key))
+            diffs.append(f"{rel}:{key}: {text}")
+            if nums is not None:
+                row = numeric.setdefault(key, [0, 0.0, 0.0])
+                row[0] += 1
+                row[1], row[2] = max(row[1], nums[0]), max(row[2], nums[1])
     pa, pb = _files(a, "*.png"), _files(b, "*.png")
     diffs += [f"only in {a}: {r}" for r in sorted(pa - pb)] + [f"only in {b}: {r}" for r in sorted(pb - pa)]
     for rel in sorted(pa & pb):
@@ -97,9 +172,12 @@ def main(argv=None):
     p.add_argument("--attrs", action="store_true", help="also compare HDF5 attributes")
     p.add_argument("--all-files", action="store_true", help="also compare every other file")
     args = p.parse_args(argv)
-    diffs, counts = compare(args.a, args.b, args.attrs, args.all_files)
+    numeric = {}
+    diffs, counts = compare(args.a, args.b, args.attrs, args.all_files, numeric)
     for d in diffs:
         print(d)
+    for key, (n, mx, rel) in sorted(numeric.items()):
+        print(f"summary {key}: differs in {n} file(s), max abs diff {mx:.3g}, max rel {rel:.3g}")
     print(f"compared {counts['h5_files']} HDF5 files ({counts['datasets']} datasets"
           f"{' and attributes' if args.attrs else ''}), {counts['pngs']} PNGs"
           + (f", {counts['other_files']} other files" if args.all_files else "")

@@ -6,7 +6,7 @@ import pytest
 
 from synthstem.labels.peaks import find_peaks
 from synthstem.physics.optics import Microscope
-from synthstem.physics.simulate import simulate
+from synthstem.physics.simulate import FAST, simulate
 from synthstem.structures.columns import merge_columns
 from synthstem.structures.orient import orient
 from synthstem.structures.prototypes import prototype
@@ -22,7 +22,7 @@ def test_cation_columns_are_found_on_their_maxima(thickness, tilt):
     pixels = 48
     scope = Microscope(tilt_x=tilt[0], tilt_y=tilt[1])
     image = simulate(cell, scope, pixels=pixels, method="prism", interpolation=2,
-                     workers=1).image
+                     workers=1, **FAST).image  # preview settings: positions, not intensities
     columns = merge_columns(cell, pixels)
     cations = np.array([lab != "O" for lab in columns.label])
     peaks, column = find_peaks(image, columns.xy)

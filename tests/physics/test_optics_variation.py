@@ -10,7 +10,7 @@ from ase import Atoms
 
 from synthstem.physics.multislice import fresnel_propagator, transmit_and_propagate
 from synthstem.physics.optics import Microscope
-from synthstem.physics.simulate import simulate
+from synthstem.physics.simulate import FAST, simulate
 
 A = 3.905  # SrTiO3 lattice constant [Angstrom]
 
@@ -52,7 +52,7 @@ def test_bad_optics_are_clear_errors(kwargs, name):
 def test_focal_spread_equals_explicit_average(method, kw):
     atoms = srtio3(2, 2, 2)
     scope = Microscope(focal_spread=50, Cs=2e4, defocus=10)
-    common = dict(pixels=16, scan_pixels=8, method=method, workers=1, **kw)
+    common = dict(pixels=16, scan_pixels=8, method=method, workers=1, **kw, **FAST)
     result = simulate(atoms, scope, focal_points=5, **common)
     d, w = scope.focal_series(5)
     explicit = sum(wi * simulate(atoms, replace(scope, focal_spread=0, defocus=di),
@@ -70,7 +70,7 @@ def test_focal_spread_converges_to_a_fine_average():
     atoms = srtio3(2, 2, 4)
     sigma = 50.0
     scope = Microscope(focal_spread=sigma)
-    common = dict(pixels=16, scan_pixels=8, method="prism", interpolation=2, workers=1)
+    common = dict(pixels=16, scan_pixels=8, method="prism", interpolation=2, workers=1, **FAST)
     dd = np.linspace(-5, 5, 41) * sigma
     pdf = np.exp(-dd**2 / (2 * sigma**2))
     pdf /= pdf.sum()
@@ -113,7 +113,7 @@ def test_tilted_propagator_moves_the_wave_by_dz_tan_tilt(tilt):
 def tilt_series():
     """SrTiO3 [001], 7.8 x 7.8 x 50.8 A, 16 x 16 scan at the Sr / Ti-O / O columns."""
     atoms = srtio3(2, 2, 13)
-    common = dict(pixels=16, scan_pixels=16, workers=1)
+    common = dict(pixels=16, scan_pixels=16, workers=1, **FAST)
     out = {}
     for tilt in (0.0, 5.0, 10.0, 20.0):
         scope = Microscope(tilt_x=tilt, tilt_y=tilt / 2)

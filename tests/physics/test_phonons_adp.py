@@ -3,7 +3,7 @@
 import numpy as np
 from ase import Atoms
 
-from synthstem.physics.simulate import simulate
+from synthstem.physics.simulate import FAST, simulate
 from synthstem.structures.thermal import ADP_KEY
 
 A = 3.905
@@ -24,7 +24,7 @@ def _with_adp(atoms, u):
     return atoms
 
 
-KW = dict(pixels=16, scan_pixels=8, method="prism", interpolation=2, phonons=2, seed=3,
+KW = dict(FAST, pixels=16, scan_pixels=8, method="prism", interpolation=2, phonons=2, seed=3,
           workers=1, slice_thickness=A / 2)
 
 

@@ -53,16 +53,26 @@ def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def time_case(atoms, method, interpolation, pixels, workers=None, slice_thickness=2.0,
-              repeat=1):
-    """Run simulate ``repeat`` times; return (best seconds, result of the best run)."""
+def preset_settings(preset):
+    """simulate() keywords of a preset: 'fast' (``physics.simulate.FAST``, the v0.1
+    settings the earlier timings used) or 'converged' (simulate's defaults)."""
+    from synthstem.physics.simulate import FAST
+
+    if preset not in ("fast", "converged"):
+        raise ValueError(f"preset must be 'fast' or 'converged', got {preset!r}")
+    return dict(FAST) if preset == "fast" else {}
+
+
+def time_case(atoms, method, interpolation, pixels, workers=None, settings=None, repeat=1):
+    """Run simulate ``repeat`` times with extra keywords ``settings`` (e.g.
+    ``preset_settings('fast')``); return (best seconds, result of the best run)."""
     from synthstem.physics.simulate import simulate
 
     best, result = None, None
     for _ in range(repeat):
         t = time.perf_counter()
         r = simulate(atoms, pixels=pixels, method=method, interpolation=interpolation,
-                     slice_thickness=slice_thickness, workers=workers)
+                     workers=workers, **(settings or {}))
         dt = time.perf_counter() - t
         if best is None or dt < best:
             best, result = dt, r
@@ -78,6 +88,10 @@ def add_arguments(parser):
                         help="comma list: multislice, prismF (F = interpolation), incoherent")
     parser.add_argument("--workers", type=int, default=None, help="FFT threads")
     parser.add_argument("--repeat", type=int, default=1, help="best of N runs")
+    parser.add_argument("--preset", choices=["fast", "converged"], default="fast",
+                        help="'fast' (default: 2 A slices, infinite projection, detector-rule "
+                             "sampling, as the earlier timings) or 'converged' (simulate's "
+                             "defaults, 10-23x slower)")
     parser.add_argument("--json", default=None, help="also write the results to this file")
 
 
@@ -86,18 +100,20 @@ def run(args):
     if args.size <= 0:
         raise ValueError(f"size must be > 0 Angstrom, got {args.size}")
     atoms = srtio3_cube(args.size)
+    settings = preset_settings(args.preset)
     # compile (or load from cache) every kernel on a tiny cell first
     t = time.perf_counter()
     tiny = srtio3_cube(LATTICE)
     for method, f in methods:
-        time_case(tiny, method, min(f, 2), 16, args.workers)
+        time_case(tiny, method, min(f, 2), 16, args.workers, settings)
     compile_s = time.perf_counter() - t
     print(f"SrTiO3 [001] {args.size:g} A cube, {len(atoms)} atoms, {args.pixels}x{args.pixels}"
-          f" px, 200 kV, 20 mrad, 100-150 mrad, 2 A slices")
+          f" px, 200 kV, 20 mrad, 100-150 mrad, preset {args.preset} {settings}")
     print(f"warm-up (numba compile or cache load): {compile_s:.2f} s")
     rows = []
     for method, f in methods:
-        seconds, r = time_case(atoms, method, f, args.pixels, args.workers, repeat=args.repeat)
+        seconds, r = time_case(atoms, method, f, args.pixels, args.workers, settings,
+                                repeat=args.repeat)
         name = f"prism f={f}" if method == "prism" else method
         parts = ", ".join(f"{k} {v:.2f}" for k, v in r.timings.items() if k != "total")
         print(f"{name:>12}: {seconds:8.2f} s/image  (mean {r.image.mean():.4f}, max "
@@ -108,6 +124,7 @@ def run(args):
     print(f"peak RSS: {peak_rss_mib():.0f} MiB")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({"size": args.size, "pixels": args.pixels, "compile_s": compile_s,
+            json.dump({"size": args.size, "pixels": args.pixels, "preset": args.preset,
+                   "settings": settings, "compile_s": compile_s,
                        "results": rows, "peak_rss_mib": peak_rss_mib()}, fh, indent=2)
     return 0

@@ -41,6 +41,8 @@ def run(args):
     workers = check_workers(args.workers)
     tasks = plan(config, ".")
     print(f"{args.config}: valid")
+    for line in config.simulation.warnings():
+        print(line)
     for line in plan_summary(tasks):
         print(line)
     if args.plan:

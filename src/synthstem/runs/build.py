@@ -50,11 +50,13 @@ def subcell_shift(atoms, uvw, rng):
 def simulate_cell(cell, physics, seed):
     """Simulate an oriented cell with a task's ``physics`` parameters and a phonon seed."""
     sim = physics["simulation"]
+    # projection, sampling, device: set by every planned task (older task dicts: simulate's)
+    extra = {k: sim[k] for k in ("projection", "sampling", "device") if k in sim}
     return simulate(cell, microscope=Microscope(**physics["microscope"]), pixels=sim["pixels"],
                     method=sim["method"], interpolation=sim["interpolation"],
                     slice_thickness=sim["slice_thickness"], phonons=sim["phonons"],
                     phonon_rms=sim["phonon_rms"], seed=seed,
-                    focal_points=sim.get("focal_points", 7))
+                    focal_points=sim.get("focal_points", 7), **extra)
 
 
 def orient_item(atoms, task, meta):

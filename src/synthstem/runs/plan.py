@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from ..distributions import is_fixed
+from ..physics.optics import Microscope
 from ..random import plan_rng
 from ..structures import prototypes as protos
 from ..structures.names import check_uvw, item_name
@@ -139,6 +140,13 @@ def item_physics(config, specs, index):
     simulation = config.simulation.model_dump(mode="json")
     simulation["thickness"] = values.get("simulation.thickness")
     simulation["boundary"] = values["simulation.boundary"]
+    if isinstance(simulation["sampling"], float):  # simulate's rule, checked at plan time
+        limit = Microscope(**microscope).max_sampling()
+        if simulation["sampling"] > limit * (1 + 1e-9):
+            raise ValueError(
+                f"simulation.sampling = {simulation['sampling']} Angstrom is too coarse for item "
+                f"{index}: its detector (outer {microscope['detector'][1]:.4g} mrad) needs <= "
+                f"{limit:.4g} Angstrom; use a smaller value or 'detector'")
     defects = {"count": values["defects.count"], "position": values["defects.position"],
                "margin": config.defects.margin, "min_separation": config.defects.min_separation}
     amorphous = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("amorphous.")}
@@ -225,7 +233,10 @@ def plan_summary(tasks):
         conditions.setdefault(t.role, list(t.conditions))
     sim = tasks[0].physics["simulation"]
     lines = [f"{len(tasks)} items, {sum(len(t.conditions) for t in tasks)} images "
-             f"({sim['method']}, {sim['pixels']} px, {sim['size']} A, {sim['phonons']} phonons)",
+             f"({sim['method']}, {sim['pixels']} px, {sim['size']} A, {sim['phonons']} phonons"
+             + ("" if sim["method"] == "incoherent" else
+                f", preset {sim.get('preset', 'converged')}: {sim['slice_thickness']} A slices, "
+                f"{sim.get('projection')} projection") + ")",
              f"structures ({len(structures)}):"]
     drawn = sorted(tasks[0].physics.get("drawn", {}))
     if drawn:

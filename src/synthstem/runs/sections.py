@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..distributions import Spec, as_spec, support
 from ..exports import registry
 from ..noise.conditions import condition_from_dict
+from ..physics.simulate import DATASET_DEFAULTS, FAST
 from ..structures.defect_placement import EDGE_MARGIN, MIN_SEPARATION
 from ..structures.names import check_uvw
 from ..variation import check_spec, check_specs
@@ -93,6 +94,15 @@ class MicroscopeSection(Model):
         return out
 
 
+#: ``[simulation] preset``: values of slice_thickness, projection and sampling where unset
+PRESETS = {"converged": {"slice_thickness": DATASET_DEFAULTS["slice_thickness"],
+                         "projection": DATASET_DEFAULTS["projection"], "sampling": None},
+           "fast": dict(FAST)}
+#: finite projection is converged at 0.25 A slices (mean within 1 %; 0.5 A: ~4 % low,
+#: benchmarks/CONVERGENCE.md); above this ``config check`` warns (slack for slice rounding)
+FINITE_SLICE_LIMIT = 0.3
+
+
 class SimulationSection(Model):
     """``[simulation]``: field of view, sampling and algorithm."""
 
@@ -107,13 +117,61 @@ class SimulationSection(Model):
                            "'auto' (periodic where such a cell exists at this size, else cut)" + _DRAWN)
     focal_points: int = Field(7, ge=1, le=64, description="Gauss-Hermite points of the focal-spread average")
     interpolation: int = Field(4, ge=1, le=64, description="PRISM interpolation factor")
-    slice_thickness: float = Field(2.0, gt=0, le=50, description="multislice slice thickness [Angstrom]")
+    preset: Literal["converged", "fast"] = Field(
+        "converged", description="fills slice_thickness, projection, sampling where unset: "
+                                 "'converged' (physics.simulate defaults) or 'fast' (preview, "
+                                 "10-23x cheaper, HAADF up to ~35 % off; docs/physics.md)")
+    slice_thickness: Optional[float] = Field(
+        None, gt=0, le=50, description="multislice slice thickness [Angstrom]; unset = the preset's")
+    projection: Optional[Literal["finite", "infinite"]] = Field(
+        None, description="'finite' (atoms split across slices, converges at 0.25 A) or "
+                          "'infinite' (each atom in one slice); unset = the preset's")
+    sampling: Union[float, Literal["detector"], None] = Field(
+        None, description="potential sampling [Angstrom] (> 0), or 'detector' (the coarsest the "
+                          "detector allows); unset = the preset's (converged: min(0.035, detector))")
+    device: Literal["cpu", "gpu"] = Field(
+        "cpu", description="'cpu' or 'gpu' (PRISM/multislice on CUDA, needs synthstem[gpu])")
     phonons: int = Field(
         8, ge=0, le=1000,
         description="frozen-phonon configurations (0: static lattice, which overestimates column "
                     "contrast ~3x; 8 keeps the per-pixel scatter near 15 %, docs/physics.md)")
     phonon_rms: Union[float, dict[str, float]] = Field(
         0.08, description="RMS displacement per axis [Angstrom], one value or {element: value}")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data):
+        # unset slice_thickness / projection / sampling take the preset's values, which live
+        # in synthstem.physics.simulate (DATASET_DEFAULTS, FAST); an unknown preset is left to
+        # the field check
+        if not isinstance(data, dict):
+            return data
+        values = PRESETS.get(data.get("preset", "converged"))
+        if values is None:
+            return data
+        data = dict(data)
+        for key, value in values.items():
+            if data.get(key) is None:
+                data[key] = value
+        return data
+
+    @field_validator("sampling")
+    @classmethod
+    def _check_sampling(cls, v):
+        if isinstance(v, float) and not (math.isfinite(v) and v > 0):
+            raise ValueError(f"must be > 0 Angstrom or 'detector', got {v}")
+        return v
+
+    def warnings(self):
+        """Lines about allowed settings that are not converged (``config check`` prints them)."""
+        if self.projection == "finite" and self.slice_thickness > FINITE_SLICE_LIMIT:
+            return [f"warning: simulation: finite projection with slice_thickness = "
+                    f"{self.slice_thickness} A is not converged (0.5 A: ~4 % low, 2 A: up to 38 % "
+                    "low, benchmarks/CONVERGENCE.md); use 0.25 A, or preset = 'fast' for previews"]
+        if self.projection == "infinite":
+            return ["note: simulation: infinite projection is the preview setting (preset 'fast'): "
+                    "HAADF mean up to ~35 % off the converged result (benchmarks/CONVERGENCE.md)"]
+        return []
 
     @field_validator("thickness", "boundary")
     @classmethod
