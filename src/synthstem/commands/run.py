@@ -13,6 +13,8 @@ def add_arguments(parser):
     parser.add_argument("--seed", type=int, default=None, help="override run.seed")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--no-preview", action="store_true", help="do not write preview.png")
+    parser.add_argument("--no-report", action="store_true",
+                        help="do not write report.html (the page of 'synthstem report'; --no-preview skips it too)")
 
 
 def run(args):
@@ -53,6 +55,13 @@ def run(args):
             print(f"preview: {contact_sheet(out, out / 'preview.png')}")
         except Exception as err:  # a preview problem must not hide a finished dataset
             print(f"synthstem run: preview failed: {err}", file=sys.stderr)
+    if not (args.no_report or args.no_preview) and report.done + report.skipped:
+        from ..report import write_report
+
+        try:
+            print(f"report: {write_report(out)}")
+        except Exception as err:  # as for the preview: the dataset is finished anyway
+            print(f"synthstem run: report failed: {err}", file=sys.stderr)
     if report.failed:
         print(f"synthstem run: {len(report.failed)} failure(s), see {out / 'failures.json'}",
               file=sys.stderr)
