@@ -23,8 +23,10 @@ def run(args):
 
     from ..runs.config import load_config
     from ..runs.run import run_dataset
+    from ._checks import output_folder
 
     config = load_config(args.config)
+    output_folder(args.out)  # a file in the way or a read-only place: named before any work
     report = run_dataset(config, args.out, workers=args.workers, scheduler=args.scheduler,
                          seed=args.seed, progress=not args.no_progress)
     out = Path(args.out).resolve()
