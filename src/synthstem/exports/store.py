@@ -22,5 +22,7 @@ class Format(_Base):
             return {}
         from ..loaders.store import write_store
 
-        write_store(self.context.dataset_dir, self.sink.root / STORE_FILE)
+        # source '..': the dataset folder as seen from annotations/, so that the same dataset
+        # exported anywhere gives the same bytes
+        write_store(self.context.dataset_dir, self.sink.root / STORE_FILE, source="..")
         return {}
