@@ -51,11 +51,19 @@ def test_run_validate_preview(tmp_path, capsys):
     text = capsys.readouterr().out
     assert f"dataset: {out.resolve()}" in text and f"preview: {out.resolve() / 'preview.png'}" in text
     assert (out / "preview.png").is_file()
+    # the report is linked right after the preview
+    lines = text.splitlines()
+    at = lines.index(f"preview: {out.resolve() / 'preview.png'}")
+    assert lines[at + 1] == f"report: {out.resolve() / 'report.html'}"
+    assert "<h1>synthstem dataset report" in (out / "report.html").read_text()
     assert main(["validate", str(out)]) == 0
     assert "valid; 2 items, 8 files" in capsys.readouterr().out
     # a second run of the same command finds everything done
-    assert main(["run", str(cfg), "--out", str(out), "--workers", "1", "--no-progress", "--no-preview"]) == 0
-    assert "0 made, 2 already there" in capsys.readouterr().out
+    (out / "report.html").unlink()
+    assert main(["run", str(cfg), "--out", str(out), "--workers", "1", "--no-progress", "--no-report"]) == 0
+    text = capsys.readouterr().out
+    assert "0 made, 2 already there" in text and "preview: " in text and "report: " not in text
+    assert not (out / "report.html").exists()
     # tampering is detected
     png = out / "items" / "000001.000001-raw.png"
     png.write_bytes(png.read_bytes()[:-10])

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import ml_data
 import synthstem
 from synthstem.loaders import collate, open_dataset, write_store
 
@@ -71,16 +72,7 @@ def test_conditions_targets_and_errors(tiny):
 
 def test_store_gives_the_same_samples(tiny, tmp_path):
     path = write_store(tiny, tmp_path / "tiny.h5")
-    a, b = open_dataset(tiny), open_dataset(path)
-    assert a.names == b.names and a.classes == b.classes
-    for i in range(len(a)):
-        sa, sb = a[i], b[i]
-        assert sa.keys() == sb.keys()
-        for key in sa:
-            if isinstance(sa[key], np.ndarray):
-                np.testing.assert_array_equal(sa[key], sb[key], err_msg=key)
-            else:
-                assert sa[key] == sb[key], key
+    ml_data.assert_same_samples(open_dataset(tiny), open_dataset(path))
     assert open_dataset(path, conditions="dfct1").names == open_dataset(tiny, conditions="dfct1").names
     with pytest.raises(ValueError, match="subset"):
         open_dataset(path, subset="items")

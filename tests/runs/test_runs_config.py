@@ -49,6 +49,10 @@ def test_defaults_and_show_round_trip():
     ({"retrieval": {"choice_conditions": ["raw", "noisy"]}}, "retrieval.choice_conditions"),
     ({"defects": {"kinds": ["antisite"]}}, "defects.kinds[0]"),
     ({"extra_table": {}}, "extra_table: unknown key"),
+    ({"": 1}, '"": unknown key'),
+    ({"run": {"": 1}}, 'run."": unknown key'),
+    ({"structures": [{"prototype": "perovskite", "elements": {"A": [], "B": "Ti", "X": "O"}}]},
+     "structures[0].elements: the element list of role(s) ['A'] is empty"),
 ])
 def test_bad_configs_name_the_key(data, key):
     data = {"structures": [{"prototype": "fcc"}], **data}
@@ -68,6 +72,11 @@ def test_toml_file_errors(tmp_path):
         load_config(broken)
     with pytest.raises(FileNotFoundError):
         load_config(tmp_path / "none.toml")
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"[run]\nseed = 1 # \xff\xfe\n")
+    with pytest.raises(ValueError, match=r"binary\.toml: not a text \(UTF-8\) file") as err:
+        load_config(binary)
+    assert len(str(err.value).splitlines()) == 1
 
 
 def test_cif_paths_are_relative_to_the_config(tmp_path):

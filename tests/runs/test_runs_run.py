@@ -222,6 +222,24 @@ elements = "Cu"
         run_dataset(load_config(_config(tmp_path)), tmp_path / "file", workers=1, progress=False)
 
 
+def test_a_run_failing_before_any_file_removes_the_folders_it_made(tmp_path, monkeypatch):
+    import synthstem.runs.run as runs_run
+
+    def refuse(*args):
+        raise ValueError("refused after the folder was made")
+
+    monkeypatch.setattr(runs_run, "_run_locked", refuse)
+    config = load_config(_config(tmp_path))
+    with pytest.raises(ValueError, match="refused"):
+        run_dataset(config, tmp_path / "new" / "data", workers=1, progress=False)
+    assert not (tmp_path / "new").exists()
+    kept = tmp_path / "kept"  # a folder that was there before is left as it was
+    kept.mkdir()
+    with pytest.raises(ValueError, match="refused"):
+        run_dataset(config, kept, workers=1, progress=False)
+    assert kept.is_dir()
+
+
 def test_resume_refuses_another_config(local_run, tmp_path):
     tmp, _ = local_run
     out = tmp_path / "data"

@@ -13,6 +13,8 @@ def add_arguments(parser):
     parser.add_argument("--seed", type=int, default=None, help="override run.seed")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--no-preview", action="store_true", help="do not write preview.png")
+    parser.add_argument("--no-report", action="store_true",
+                        help="do not write report.html (the page of 'synthstem report'; --no-preview skips it too)")
 
 
 def run(args):
@@ -21,8 +23,10 @@ def run(args):
 
     from ..runs.config import load_config
     from ..runs.run import run_dataset
+    from ._checks import output_folder
 
     config = load_config(args.config)
+    output_folder(args.out)  # a file in the way or a read-only place: named before any work
     report = run_dataset(config, args.out, workers=args.workers, scheduler=args.scheduler,
                          seed=args.seed, progress=not args.no_progress)
     out = Path(args.out).resolve()
@@ -53,6 +57,13 @@ def run(args):
             print(f"preview: {contact_sheet(out, out / 'preview.png')}")
         except Exception as err:  # a preview problem must not hide a finished dataset
             print(f"synthstem run: preview failed: {err}", file=sys.stderr)
+    if not (args.no_report or args.no_preview) and report.done + report.skipped:
+        from ..report import write_report
+
+        try:
+            print(f"report: {write_report(out)}")
+        except Exception as err:  # as for the preview: the dataset is finished anyway
+            print(f"synthstem run: report failed: {err}", file=sys.stderr)
     if report.failed:
         print(f"synthstem run: {len(report.failed)} failure(s), see {out / 'failures.json'}",
               file=sys.stderr)

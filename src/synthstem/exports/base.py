@@ -40,11 +40,14 @@ class Context:
     categories : list of dict  COCO with-class categories (``id``, ``name``, ``supercategory``).
     min_area : int  Minimum instance area [px] (COCO, semantic masks).
     shard_size : int or None  Images per split document (None: one document per split).
+    dataset_dir : path or None  The dataset folder exported (None for augmented variants and
+        in-memory exports): for formats built from the whole dataset, such as the store.
     """
 
     categories: tuple
     min_area: int = 0
     shard_size: int | None = None
+    dataset_dir: Path | None = None
 
     @property
     def category_ids(self):

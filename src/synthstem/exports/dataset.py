@@ -164,7 +164,7 @@ def export_dataset(dataset_dir, exports=registry.EXPORT_DEFAULTS["exports"], aug
             shutil.rmtree(folder)
     conditions = [opts["image_condition"]] if isinstance(opts["image_condition"], str) else opts["image_condition"]
     try:
-        context = Context(tuple(categories), int(opts["min_area"]))
+        context = Context(tuple(categories), int(opts["min_area"]), dataset_dir=dataset_dir)
         aug_context = Context(tuple(categories), int(opts["min_area"]),
                               (int(aug["shard_size"]) or None) if aug else None)
         base = open_formats(opts["exports"], FileSink(root), context)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..io.png import display_range
-from ..labels.boxes import clip_boxes, to_topleft
+from ..labels.boxes import condition_boxes, condition_suffix
 from ..labels.masks import DEFAULT_RADIUS_PX, instance_map
 from ..labels.splits import structure_group
 from ..noise.conditions import ConditionParams, condition_from_dict
@@ -102,11 +102,6 @@ def _pixel_size(item, shape):
         return None
 
 
-def _condition_suffix(condition):
-    parts = str(condition).split("-", 1)
-    return parts[1] if len(parts) == 2 and parts[0].startswith("stem") else str(condition)
-
-
 def _noise_record(item, condition):
     """The item's recorded noise entry of an image (``Item.noise``), or None."""
     rec = (field_of(item, "noise") or {}).get(str(condition))
@@ -118,13 +113,13 @@ def defect_level(item, condition):
     rec = _noise_record(item, condition)
     if rec is not None and isinstance(rec.get("condition"), dict):
         return int(rec["condition"].get("defect_level") or 0)
-    return DEFECT_LEVELS.get(_condition_suffix(condition), 0)
+    return DEFECT_LEVELS.get(condition_suffix(condition), 0)
 
 
 def peak_key(condition, level=None):
     """The item's ``peak_maps`` key of an image: 'clean', 'dfct1' or 'dfct2'."""
     if level is None:
-        level = DEFECT_LEVELS.get(_condition_suffix(condition), 0)
+        level = DEFECT_LEVELS.get(condition_suffix(condition), 0)
     return f"dfct{level}" if level else "clean"
 
 
@@ -166,22 +161,6 @@ def condition_coords(item, condition, xy, peak_map=None):
     return xy, peak_map
 
 
-def _defect_boxes(item, condition, shape):
-    boxes = []
-    wanted = {str(condition), _condition_suffix(condition)}
-    for rec in field_of(item, "defects") or []:
-        if not isinstance(rec, dict) or rec.get("bbox_px") is None:
-            continue
-        conds = rec.get("conditions") or []
-        conds = [conds] if isinstance(conds, str) else list(conds)
-        if rec.get("condition") is not None:
-            conds.append(rec["condition"])
-        if any(str(c) in wanted or _condition_suffix(c) in wanted for c in conds):
-            boxes.append(to_topleft(rec["bbox_px"])[0])
-    b, _ = clip_boxes(np.asarray(boxes).reshape(-1, 4), shape, min_size=1.0)
-    return b
-
-
 def item_records(item, image_condition=EXPORT_DEFAULTS["image_condition"],
                  radius_angstrom=EXPORT_DEFAULTS["radius_angstrom"], radius_px=None,
                  heatmap_sigma_angstrom=EXPORT_DEFAULTS["heatmap_sigma_angstrom"], heatmap_sigma_px=None,
@@ -215,7 +194,7 @@ def item_records(item, image_condition=EXPORT_DEFAULTS["image_condition"],
             raise ValueError(f"radius ({radius} px) and heatmap sigma ({sigma} px) must be > 0")
         out.append(Annotated(
             file_name=f"{name}-{cond}.png", image=image, xy=xy, labels=labels,
-            defect_boxes=_defect_boxes(item, cond, image.shape), radius=radius, sigma=sigma,
+            defect_boxes=condition_boxes(field_of(item, "defects"), cond, image.shape), radius=radius, sigma=sigma,
             peak_map=None if pm is None else np.asarray(pm, dtype=bool),
             visible=points_visible(xy, image.shape),
             png_range=display_range(image),

@@ -23,6 +23,7 @@ FORMATS = {
     "masks": "synthstem.exports.masks",
     "heatmaps": "synthstem.exports.heatmaps",
     "boxes": "synthstem.exports.boxes",
+    "store": "synthstem.exports.store",
 }
 #: the allowed values of ``exports`` (and of a run config's ``output.exports``)
 NAMES = tuple(FORMATS)

@@ -36,6 +36,34 @@ def clip_boxes(boxes, shape, min_size=1.0):
     return out[keep], keep
 
 
+def condition_suffix(name):
+    """The condition of an image dataset name: 'stem00-clean' -> 'clean'; 'raw', 'clean' -> themselves."""
+    head, _, tail = str(name).partition("-")
+    return tail if tail and head.startswith("stem") else str(name)
+
+
+def condition_boxes(defects, condition, shape):
+    """Top-left-origin boxes ``(K, 4)`` [px] of the defect records shown in image ``condition``.
+
+    ``defects`` are ``DefectRecord.to_dict()`` dicts naming their image(s) in ``condition``
+    or ``conditions`` (dataset names or bare conditions: 'stem00-dfct1' and 'dfct1' match);
+    their ``bbox_px`` (pixel-centre convention) is moved to the top-left origin and clipped
+    to ``shape`` (rows, cols), dropping boxes under 1 px wide or high.
+    """
+    wanted = {str(condition), condition_suffix(condition)}
+    boxes = []
+    for rec in defects or []:
+        if not isinstance(rec, dict) or rec.get("bbox_px") is None:
+            continue
+        conds = rec.get("conditions") or []
+        conds = [conds] if isinstance(conds, str) else list(conds)
+        if rec.get("condition") is not None:
+            conds.append(rec["condition"])
+        if any(str(c) in wanted or condition_suffix(c) in wanted for c in conds):
+            boxes.append(to_topleft(rec["bbox_px"])[0])
+    return clip_boxes(np.asarray(boxes, dtype=np.float64).reshape(-1, 4), shape, min_size=1.0)[0]
+
+
 def boxes_document(entries, decimals=2):
     """Box JSON object ``{file_name: [[x, y, w, h], ...]}`` (every image listed, possibly empty).
 

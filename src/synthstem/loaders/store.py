@@ -2,7 +2,7 @@
 
 Layout (N images of one shape (H, W), in the order of ``open_dataset(dataset_dir)``)::
 
-    attrs  format='synthstem-store', version=1, classes (JSON list), source (folder)
+    attrs  format='synthstem-store', version=1, classes (JSON list), source (the folder)
     images        float32 (N, H, W), chunks (1, H, W): one chunk per image
     peak_maps     bool    (N, H, W), chunks (1, H, W); has_peak_map bool (N,)
     names, items, conditions   str (N,)   '<item>-<dataset>', '<item>', '<dataset>'
@@ -33,7 +33,7 @@ __all__ = ["write_store"]
 _STR = h5py.string_dtype("utf-8")
 
 
-def write_store(dataset_dir, path, conditions=None, compression=None):
+def write_store(dataset_dir, path, conditions=None, compression=None, *, source=None):
     """Consolidate the images and truth of a dataset folder into one HDF5 file.
 
     Parameters
@@ -46,6 +46,10 @@ def write_store(dataset_dir, path, conditions=None, compression=None):
         Images to keep, as for :func:`open_dataset` (default every image but 'raw').
     compression : None or 'gzip' or 'lzf'
         Chunk compression (None: fastest reads, see benchmarks/LOADER.md).
+    source : str, optional
+        The ``source`` attribute (default: the absolute dataset folder; the 'store' export
+        records '..', the folder above ``annotations/``, so that its bytes do not depend on
+        where the dataset lies).
 
     Returns
     -------
@@ -53,6 +57,7 @@ def write_store(dataset_dir, path, conditions=None, compression=None):
     """
     if compression not in (None, "gzip", "lzf"):
         raise ValueError(f"compression must be None, 'gzip' or 'lzf', got {compression!r}")
+    origin = str(Path(dataset_dir).resolve()) if source is None else str(source)
     source = FileSource(dataset_dir, conditions)
     n = len(source)
     first = source.read(0)
@@ -63,7 +68,7 @@ def write_store(dataset_dir, path, conditions=None, compression=None):
         f.attrs["format"] = STORE_FORMAT
         f.attrs["version"] = 1
         f.attrs["classes"] = json.dumps(source.classes)
-        f.attrs["source"] = str(Path(dataset_dir).resolve())
+        f.attrs["source"] = origin
         images = f.create_dataset("images", (n, *shape), np.float32, chunks=(1, *shape),
                                   compression=compression)
         peaks = f.create_dataset("peak_maps", (n, *shape), bool, chunks=(1, *shape),

@@ -23,6 +23,8 @@ import json
 
 import numpy as np
 
+from ..labels.boxes import condition_boxes, condition_suffix
+
 __all__ = ["image_names", "condition_suffix", "read_truth", "pixel_size"]
 
 #: defect level shown by the reference conditions (comb2 shows level 1, as in atomagined)
@@ -31,12 +33,6 @@ DEFECT_LEVELS = {"dfct1": 1, "dfct2": 2, "comb1": 1, "comb2": 1}
 
 def _str(value):
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def condition_suffix(dataset):
-    """'stem00-clean' -> 'clean'; 'raw' -> 'raw'."""
-    head, _, tail = str(dataset).partition("-")
-    return tail if tail and head.startswith("stem") else str(dataset)
 
 
 def image_names(f):
@@ -115,26 +111,6 @@ def _move(record, xy, peak_map, shape):
     return xy, peak_map
 
 
-def _boxes(defects, dataset, shape):
-    wanted = {dataset, condition_suffix(dataset)}
-    out = []
-    for rec in defects:
-        if not isinstance(rec, dict) or rec.get("bbox_px") is None:
-            continue
-        conds = rec.get("conditions") or []
-        conds = [conds] if isinstance(conds, str) else list(conds)
-        if rec.get("condition") is not None:
-            conds.append(rec["condition"])
-        if any(str(c) in wanted or condition_suffix(c) in wanted for c in conds):
-            out.append(np.asarray(rec["bbox_px"], dtype=np.float64).reshape(4))
-    b = np.asarray(out, dtype=np.float64).reshape(-1, 4)
-    rows, cols = shape
-    x0, y0 = np.clip(b[:, 0] + 0.5, 0, cols), np.clip(b[:, 1] + 0.5, 0, rows)
-    x1, y1 = np.clip(b[:, 0] + 0.5 + b[:, 2], 0, cols), np.clip(b[:, 1] + 0.5 + b[:, 3], 0, rows)
-    b = np.column_stack([x0, y0, x1 - x0, y1 - y0])
-    return b[(b[:, 2] >= 1.0) & (b[:, 3] >= 1.0)]
-
-
 PARTS = ("image", "columns", "peaks", "boxes", "params")
 
 
@@ -167,7 +143,7 @@ def read_truth(f, dataset, image=True, parts=PARTS):
         peak_map = haadf[pm_key][()].astype(bool) if pm_key in haadf else None
     xy, peak_map = _move(record, xy, peak_map, shape)
     ours = f.get("synthstem")
-    boxes = _boxes(_json_attr(ours, "defects", []) if "boxes" in wanted else [], dataset, shape)
+    boxes = condition_boxes(_json_attr(ours, "defects", []) if "boxes" in wanted else [], dataset, shape)
     params = {}
     if "params" in wanted:
         params = {"attrs": {k: _str(v) for k, v in f.attrs.items()},

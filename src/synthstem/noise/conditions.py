@@ -28,7 +28,7 @@ import numpy as np
 
 from ..random import STAGE_NOISE, STAGE_NOISE_USER, as_rng, item_seed_sequence, named_seed_sequence
 from . import extras
-from .stem_noise import NoiseParams, _check_scalar, draw_noise_params, poisson_counts, prepare_image, shift_rows
+from .stem_noise import NoiseParams, check_scalar, draw_noise_params, poisson_counts, prepare_image, shift_rows
 
 __all__ = [
     "CONDITIONS",
@@ -62,7 +62,7 @@ def _number(name, value, minimum, strict, allow_inf):
     # configs are strict about types: "1.0" or true is not a number here
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"condition parameter {name!r} must be a number, got {value!r}")
-    return _check_scalar(f"condition parameter {name!r}", value, minimum, allow_inf=allow_inf, strict=strict)
+    return check_scalar(f"condition parameter {name!r}", value, minimum, allow_inf=allow_inf, strict=strict)
 
 
 @dataclass(frozen=True)

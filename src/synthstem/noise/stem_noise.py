@@ -68,7 +68,7 @@ class NoiseParams:
         return cls(shifts=np.asarray(d["shifts"], dtype=np.float64), poisson_seed=int(d["poisson_seed"]))
 
 
-def _check_scalar(name, value, minimum=0.0, allow_inf=False, strict=False):
+def check_scalar(name, value, minimum=0.0, allow_inf=False, strict=False):
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -167,7 +167,7 @@ def draw_noise_params(shape, scan, rng=None):
     NoiseParams
         ``shifts`` drawn first (one normal offset per row), then ``poisson_seed``.
     """
-    scan = _check_scalar("scan", scan)
+    scan = check_scalar("scan", scan)
     rng = as_rng(rng)
     ny = int(shape[0])
     shifts = rng.normal(0.0, 1.0, size=ny) * scan
@@ -177,8 +177,8 @@ def draw_noise_params(shape, scan, rng=None):
 
 def prepare_image(image, blur, background):
     """Deterministic front of the model: normalise, add background, renormalise, blur, renormalise."""
-    blur = _check_scalar("blur", blur)
-    background = _check_scalar("background", background)
+    blur = check_scalar("blur", blur)
+    background = check_scalar("background", background)
     img = check_image(image)
     # normalise to mean 1, add the background, renormalise (the mean is then 1 + background)
     img = (img / img.mean() + background) / (1.0 + background)
@@ -208,7 +208,7 @@ def apply_stem_noise(image, blur, counts, background, params):
     np.ndarray
         Noisy image, float64, mean close to 1, quantised in steps of ``1 / counts``.
     """
-    counts = _check_scalar("counts", counts, allow_inf=True, strict=True)
+    counts = check_scalar("counts", counts, allow_inf=True, strict=True)
     img = prepare_image(image, blur, background)
     img = shift_rows(img, params.shifts)
     img = poisson_counts(img, counts, np.random.default_rng(params.poisson_seed))
@@ -248,8 +248,8 @@ def add_stem_noise(image, blur, counts, scan, background, rng=None):
     (8, 8)
     """
     check_image(image)
-    _check_scalar("counts", counts, allow_inf=True, strict=True)
-    _check_scalar("blur", blur)
-    _check_scalar("background", background)
+    check_scalar("counts", counts, allow_inf=True, strict=True)
+    check_scalar("blur", blur)
+    check_scalar("background", background)
     params = draw_noise_params(np.shape(image), scan, rng)
     return apply_stem_noise(image, blur, counts, background, params)

@@ -31,7 +31,7 @@ from ..random import as_rng
 from . import backend
 from . import parametrization as param
 from .optics import Microscope, choose_gpts, fft_friendly
-from ..structures.thermal import ADP_KEY, thermal_displacements
+from ..structures.thermal import ADP_KEY, rms_per_atom, thermal_displacements
 from .potential import (FINITE_RADIUS, PROJECTIONS, cell_extent, n_slices_for,
                         potential_slices)
 
@@ -99,27 +99,6 @@ def _check_int(name, value, minimum):
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
-
-
-def _phonon_sigmas(symbols, phonon_rms):
-    """Per-atom RMS displacement per axis [Angstrom] from a float or a {symbol: rms} dict."""
-    if isinstance(phonon_rms, dict):
-        missing = sorted(set(symbols) - set(phonon_rms))
-        if missing:
-            raise ValueError(f"phonon_rms has no value for elements {missing}")
-        values = {k: float(v) for k, v in phonon_rms.items()}
-    else:
-        try:
-            value = float(phonon_rms)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"phonon_rms must be a number or a dict, got {phonon_rms!r}"
-            ) from None
-        values = {s: value for s in set(symbols)}
-    for k, v in values.items():
-        if not (math.isfinite(v) and v >= 0):
-            raise ValueError(f"phonon_rms must be finite and >= 0, got {k}: {v}")
-    return np.array([values[s] for s in symbols], dtype=np.float64)
 
 
 def _adp_atoms(atoms):
@@ -283,7 +262,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
     symbols = atoms.get_chemical_symbols()
     param.check_elements(symbols, parametrization)
     if phonons:
-        _phonon_sigmas(symbols, phonon_rms)  # validates phonon_rms
+        rms_per_atom(symbols, phonon_rms, "phonon_rms")  # validates phonon_rms
 
     max_sampling = microscope.max_sampling()
     if sampling == "detector":

@@ -124,6 +124,8 @@ def _loc(loc):
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif part == "":  # a key named "" (TOML allows it): show it quoted, not as '(top level)'
+            out += ("." if out else "") + '""'
         elif str(part).isidentifier() and str(part) not in _TYPE_TAGS:
             out += ("." if out else "") + str(part)
     return out

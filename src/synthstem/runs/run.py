@@ -28,7 +28,7 @@ from ..io.files import remove_temporaries, sha256
 from ..io.hdf5 import read_item
 from .config import Config, load_config
 from .execute import Interrupt, check_workers, run_tasks
-from .lock import FolderLock
+from .lock import LOCK_NAME, FolderLock
 from .manifest import (Manifest, export_files, exports_complete, item_complete, key_row,
                        previous_manifest, write_records)
 from .plan import plan
@@ -106,9 +106,44 @@ def run_dataset(config, out, workers=None, scheduler=None, seed=None, progress=T
     if scheduler is None:
         workers = check_workers(workers)
     tasks = plan(config, out)  # raises before anything is written
+    created = _first_missing(out)
     out = prepare_output(out)
-    with FolderLock(out):
-        return _run_locked(config, out, tasks, workers, scheduler, progress, builder)
+    try:
+        with FolderLock(out):
+            return _run_locked(config, out, tasks, workers, scheduler, progress, builder)
+    except BaseException:
+        if created is not None:
+            _remove_if_unused(out, created)
+        raise
+
+
+def _first_missing(out):
+    """The outermost folder of ``out``'s path that does not exist yet (None if ``out`` exists)."""
+    out = Path(out).absolute()
+    if out.exists():
+        return None
+    while not out.parent.exists():
+        out = out.parent
+    return out
+
+
+def _remove_if_unused(out, top):
+    """Remove the folders a failed run created (``out`` up to ``top``) if it wrote nothing in
+    them but its (empty) lock file."""
+    lock = out / LOCK_NAME
+    rest = [p for p in out.iterdir() if p != lock]
+    if rest or (lock.exists() and lock.stat().st_size):
+        return
+    folder = out.absolute()
+    try:
+        lock.unlink(missing_ok=True)
+        while True:
+            folder.rmdir()  # fails (and stops) if anything else appeared meanwhile
+            if folder == top:
+                return
+            folder = folder.parent
+    except OSError:
+        return
 
 
 def _run_locked(config, out, tasks, workers, scheduler, progress, builder):

@@ -237,6 +237,11 @@ class StructureEntry(Model):
             raise ValueError("give exactly one of 'prototype' or 'cif'")
         if self.cif is not None and (self.elements is not None or self.random or self.draws != 1):
             raise ValueError("'elements', 'random' and 'draws' apply to prototypes only")
+        if isinstance(self.elements, dict):
+            empty = sorted(role for role, v in self.elements.items() if v == [])
+            if empty:
+                raise ValueError(f"elements: the element list of role(s) {empty} is empty; "
+                                 f"give at least one element to draw from")
         drawn = self.random or (isinstance(self.elements, dict)
                                 and any(isinstance(v, list) for v in self.elements.values()))
         if self.draws != 1 and not drawn:

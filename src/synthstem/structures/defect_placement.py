@@ -29,7 +29,8 @@ coordinates of the returned cell.
 import numpy as np
 
 from ..random import as_rng
-from .defects import KINDS, LEVELS, SEARCH_RADIUS, _check_element, _repack, _unpack, place_defect
+from .defect_record import check_element, repack_cell, unpack_cell
+from .defects import KINDS, LEVELS, SEARCH_RADIUS, place_defect
 
 __all__ = ["EDGE_MARGIN", "MIN_SEPARATION", "MAX_TRIES", "POSITIONS", "add_point_defects", "boxes_overlap"]
 
@@ -69,7 +70,7 @@ def _check(n_defects, kinds, level, pixels, position, margin, min_separation, el
         if not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value) or value < 0:
             raise ValueError(f"{name} must be a non-negative number [Angstrom], got {value!r}")
     if element is not None:
-        _check_element(element)
+        check_element(element)
     return kinds
 
 
@@ -107,9 +108,9 @@ def add_point_defects(cell, n_defects, kinds=KINDS, level=1, rng=None, pixels=25
     """
     kinds = _check(n_defects, kinds, level, pixels, position, margin, min_separation, element)
     rng = as_rng(rng)
-    atoms, size, depth = _unpack(cell)
+    atoms, size, depth = unpack_cell(cell)
     if n_defects == 0:
-        return _repack(cell, atoms.copy()), []
+        return repack_cell(cell, atoms.copy()), []
     if position == "center":
         kind = kinds[int(rng.integers(len(kinds)))]
         new, record = place_defect(cell, kind, level, rng, element, pixels)
@@ -166,4 +167,4 @@ def add_point_defects(cell, n_defects, kinds=KINDS, level=1, rng=None, pixels=25
         record.displacements = np.asarray(record.displacements).reshape(-1, 3)[keep]
         records.append(record)
     del work.arrays[_ID]
-    return _repack(cell, work), records
+    return repack_cell(cell, work), records

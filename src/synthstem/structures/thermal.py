@@ -129,20 +129,21 @@ def cif_adps(path, atoms):
     return out
 
 
-def rms_per_atom(symbols, default_rms):
-    """Per-atom RMS per axis [Angstrom] from a number or a {symbol: rms} dict."""
+def rms_per_atom(symbols, default_rms, name="default_rms"):
+    """Per-atom RMS per axis [Angstrom] from a number or a {symbol: rms} dict (``name``: the
+    parameter named in errors)."""
     if isinstance(default_rms, dict):
         missing = sorted(set(symbols) - set(default_rms))
         if missing:
-            raise ValueError(f"default_rms has no value for elements {missing}")
+            raise ValueError(f"{name} has no value for elements {missing}")
         values = {k: float(v) for k, v in default_rms.items()}
     else:
         if isinstance(default_rms, bool) or not isinstance(default_rms, (int, float, np.integer, np.floating)):
-            raise ValueError(f"default_rms must be a number or a dict, got {default_rms!r}")
+            raise ValueError(f"{name} must be a number or a dict, got {default_rms!r}")
         values = {s: float(default_rms) for s in set(symbols)}
     for k, v in values.items():
         if not (math.isfinite(v) and v >= 0):
-            raise ValueError(f"default_rms must be finite and >= 0, got {k}: {v}")
+            raise ValueError(f"{name} must be finite and >= 0, got {k}: {v}")
     return np.array([values[s] for s in symbols], dtype=np.float64)
 
 

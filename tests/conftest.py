@@ -1,9 +1,12 @@
+"""Fixtures shared by the ML-side tests (loaders, evaluate, baselines, report): tiny
+datasets made once per session by tests/fixtures/ml_data.py."""
+
 import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
 import ml_data  # noqa: E402
 
 
