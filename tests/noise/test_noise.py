@@ -13,18 +13,7 @@ from synthstem.noise.stem_noise import (
 )
 
 
-def shift_rows_naive(image, shifts):
-    """Slow, obviously-correct twin of the splatting kernel."""
-    ny, nx = image.shape
-    out = np.zeros((ny, nx))
-    for j in range(ny):
-        for i in range(nx):
-            x = min(max(i + shifts[j], 0.0), nx - 1.0)
-            i0 = min(int(np.floor(x)), nx - 2)
-            f = x - i0
-            out[j, i0] += (1 - f) * image[j, i]
-            out[j, i0 + 1] += f * image[j, i]
-    return out
+from naive import splat_rows as shift_rows_naive  # noqa: E402  (the kernel's slow twin)
 
 
 @pytest.fixture

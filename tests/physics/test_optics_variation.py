@@ -12,19 +12,7 @@ from synthstem.physics.multislice import fresnel_propagator, transmit_and_propag
 from synthstem.physics.optics import Microscope
 from synthstem.physics.simulate import FAST, simulate
 
-A = 3.905  # SrTiO3 lattice constant [Angstrom]
-
-
-def srtio3(nx=2, ny=2, nz=2):
-    base = Atoms("SrTiO3", scaled_positions=[(0, 0, 0), (0.5, 0.5, 0.5), (0.5, 0.5, 0),
-                                             (0.5, 0, 0.5), (0, 0.5, 0.5)],
-                 cell=[A, A, A], pbc=True)
-    return base.repeat((nx, ny, nz))
-
-
-def ncc(a, b):
-    a, b = a - a.mean(), b - b.mean()
-    return float(np.sum(a * b) / np.sqrt(np.sum(a * a) * np.sum(b * b)))
+from cells import A, ncc, srtio3  # noqa: E402  (tests/ is on pytest's pythonpath)
 
 
 def test_focal_series_is_a_normal_quadrature():
