@@ -29,10 +29,13 @@ _API = {
     "parse_item_name": "synthstem.structures.names",
     "add_point_defect": "synthstem.structures.defects",
     "DefectRecord": "synthstem.structures.defects",
+    "add_point_defects": "synthstem.structures.defect_placement",
+    "add_amorphous_layer": "synthstem.structures.amorphous",
     # physics
     "Microscope": "synthstem.physics.optics",
     "simulate": "synthstem.physics.simulate",
     "SimulationResult": "synthstem.physics.simulate",
+    "FAST": "synthstem.physics.simulate",
     # noise
     "add_stem_noise": "synthstem.noise.stem_noise",
     "draw_noise_params": "synthstem.noise.stem_noise",
