@@ -9,7 +9,7 @@
 3. The same for a SrTiO3 [001] column cell (1 x 1 x 4 unit cells, atom planes on the
    0.488 A slice planes, or shifted by half a slice), relative to 0.03125 A slices.
 
-Usage (~2 min on one core): ``PYTHONPATH=src python3 benchmarks/finite_slab_alignment.py``.
+Usage (~50 s on one core): ``PYTHONPATH=src python3 benchmarks/finite_slab_alignment.py``.
 Results: docs/physics.md, "Convergence".
 """
 
