@@ -10,7 +10,7 @@ from scipy import ndimage as ndi
 from synthstem.io.keycsv import FIELDS, read_key_csv, write_key_csv
 from synthstem.io.png import crop, stretch, to_png_array, write_png
 
-REFERENCE = Path("/work/shared/reference/atomagined")
+REFERENCE_PNG = Path(__file__).resolve().parents[1] / "fixtures" / "atomagined_052227.000001-stem00-clean.png"
 from synthstem.labels.peaks import compare_maps, find_peaks, peak_map
 
 
@@ -121,10 +121,11 @@ def test_png_crop_stretch(tmp_path):
     import imageio.v2 as imageio
 
     np.testing.assert_array_equal(imageio.imread(path)[..., 0], arr)  # reference-style reader
-    ref = sorted(REFERENCE.glob("*-stem00-clean.png")) if REFERENCE.is_dir() else []
-    if ref:  # same layout as a reference file
-        ours, theirs = imageio.imread(path), imageio.imread(ref[0])
-        assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+    # same layout as a reference atomagined PNG (committed fixture)
+    ours, theirs = imageio.imread(path), imageio.imread(REFERENCE_PNG)
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+    with Image.open(REFERENCE_PNG) as ref:
+        assert ref.mode == "RGBA"
     assert stretch(np.ones((5, 5))).max() == 0
 
 
