@@ -90,7 +90,7 @@ def config_of(args):
     from pathlib import Path
 
     from ..runs.config import config_from_dict, load_config
-    from ..runs.sections import PRESETS
+    from ..runs.physics_sections import PRESETS
     from ..parsing import parse_uvw
 
     base = load_config(args.config).to_dict()

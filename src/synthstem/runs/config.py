@@ -19,9 +19,10 @@ from pathlib import Path
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..noise.conditions import CONDITIONS, REFERENCE_CONDITIONS
-from .sections import (AmorphousSection, ConditionTable, DefectsSection, MicroscopeSection, OutputSection,
-                       RetrievalSection, RunSection, SimulationSection, StructureEntry, Model,
-                       user_condition)
+from .model import Model
+from .physics_sections import MicroscopeSection, SimulationSection
+from .sections import (AmorphousSection, ConditionTable, DefectsSection, OutputSection,
+                       RetrievalSection, RunSection, StructureEntry, user_condition)
 
 #: the smallest config a run accepts (shown when a config has no [[structures]])
 MINIMAL_CONFIG = '''[[structures]]
