@@ -13,7 +13,6 @@ import numpy as np
 
 from . import backend
 from .wave_ops import multiply_batch
-from .backend import pool as _pool  # noqa: F401  (potential.py's import, until it uses backend)
 from .detector import AnnularDetector, antialias_mask
 from .optics import spatial_frequencies
 

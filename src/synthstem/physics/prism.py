@@ -33,7 +33,8 @@ import numpy as np
 from . import backend
 from .detector import AnnularDetector, antialias_cutoff
 from .wave_ops import crop_windows, gather_block, multiply_batch, propagate_rows, shifted_product
-from .multislice import batch_size_for, fresnel_propagator, transmit_and_propagate
+from .multislice import batch_size_for, fresnel_propagator
+from .prism_tiles import TILE_WAVES_BYTES, tile_shape
 from .optics import fft_friendly, spatial_frequencies
 
 
@@ -202,46 +203,6 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
     return smat, kyb, kxb, amp
 
 
-#: memory budgets [bytes] of one tile's gathered S-matrix and of its probe windows
-TILE_GATHER_BYTES = 256 * 2**20
-TILE_WAVES_BYTES = 128 * 2**20
-#: scan positions per tile edge: at most MAX_TILE
-MAX_TILE = 32
-#: cost model of one tile, in GEMM flops: gathering the S-matrix block costs about as
-#: much as the GEMM of GATHER_POSITIONS probes; each tile has a fixed overhead (Python,
-#: BLAS thread wake-up: ~5-10 ms on a loaded 2-core machine, ~300 Mflop)
-GATHER_POSITIONS = 28
-TILE_OVERHEAD_FLOPS = 3e8
-
-
-def _tile_shape(window, step, n_scan, n_beams, full):
-    """Scan positions per tile edge ``(ty, tx)`` minimising the modelled cost per probe.
-
-    The tile's windows share one gathered S-matrix block of edge
-    ``B = window + (t - 1) step``; the cost per probe is modelled as
-    ``[8 n_beams B^2 (P + GATHER_POSITIONS) + TILE_OVERHEAD_FLOPS] / P`` with ``P = t^2``
-    probes per tile, subject to the memory budgets of the gathered block and the waves.
-    """
-    def edge(k, i):
-        return full[i] if full[i] else window[i] + (k - 1) * step[i]
-
-    best, best_cost = (1, 1), np.inf
-    for ty in range(1, min(MAX_TILE, n_scan[0]) + 1):
-        for tx in range(1, min(MAX_TILE, n_scan[1]) + 1):
-            by, bx = edge(ty, 0), edge(tx, 1)
-            p = ty * tx
-            if (ty, tx) != (1, 1):
-                if p * by * bx * 8 > TILE_WAVES_BYTES:
-                    continue
-                if not all(full) and n_beams * by * bx * 8 > TILE_GATHER_BYTES:
-                    continue
-            gather = 0 if all(full) else GATHER_POSITIONS
-            cost = (8.0 * n_beams * by * bx * (p + gather) + TILE_OVERHEAD_FLOPS) / p
-            if cost < best_cost:
-                best, best_cost = (ty, tx), cost
-    return best
-
-
 def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=None,
                batch_size=None, progress=False, smatrix=None, device="cpu"):
     """HAADF image on the scan grid ``scan_y x scan_x`` [Angstrom] by PRISM.
@@ -299,7 +260,7 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
         return image, info
     # a window spanning a whole periodic axis needs no crop: |FFT|^2 is shift invariant
     full = (ny if wy == ny else 0, nx if wx == nx else 0)
-    ty, tx = _tile_shape((wy, wx), (step_y, step_x), (len(scan_y), len(scan_x)), nb, full)
+    ty, tx = tile_shape((wy, wx), (step_y, step_x), (len(scan_y), len(scan_x)), nb, full)
     # buffers of each thread, reused by its tiles and by later calls (phonon configurations)
     max_bh = ny if full[0] else wy + int(np.ceil((ty - 1) * step_y)) + 2
     max_bw = nx if full[1] else wx + int(np.ceil((tx - 1) * step_x)) + 2
