@@ -9,7 +9,6 @@ cell). Continuous top-left-origin coordinates (COCO, CVAT) are ``x + 0.5``.
 """
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 #: Disc radius [px] used when the pixel size is unknown (the radius in Angstrom is an
 #: export option, synthstem.exports.registry).
@@ -88,16 +87,21 @@ def instance_map(xy, shape, radius):
     if not radius > 0:
         raise ValueError(f"radius must be > 0 px, got {radius}")
     out = np.full((rows, cols), -1, dtype=np.int32)
-    if len(xy) == 0:
-        return out
-    r, c = np.mgrid[0:rows, 0:cols]
-    pts = np.column_stack([c.ravel(), r.ravel()]).astype(np.float64)
-    # only pixels inside the bounding region of some disc need a query
-    dist, idx = cKDTree(xy).query(pts, k=1, distance_upper_bound=radius * (1 + 1e-12) + 1e-12)
-    inside = np.isfinite(dist)
-    flat = out.ravel()
-    flat[inside] = idx[inside]
-    return flat.reshape(rows, cols)
+    best = np.full((rows, cols), np.inf)
+    limit = radius * (1 + 1e-12) + 1e-12
+    half = int(np.ceil(limit))
+    # each disc is painted in its own window; a pixel goes to a column strictly nearer than
+    # every earlier one, so ties go to the lowest index
+    for k, (x, y) in enumerate(xy):
+        c0, c1 = max(int(np.floor(x)) - half, 0), min(int(np.ceil(x)) + half + 1, cols)
+        r0, r1 = max(int(np.floor(y)) - half, 0), min(int(np.ceil(y)) + half + 1, rows)
+        if c0 >= c1 or r0 >= r1:
+            continue
+        d = np.hypot(np.arange(c0, c1)[None, :] - x, np.arange(r0, r1)[:, None] - y)
+        win = (d <= limit) & (d < best[r0:r1, c0:c1])
+        best[r0:r1, c0:c1][win] = d[win]
+        out[r0:r1, c0:c1][win] = k
+    return out
 
 
 def semantic_mask(inst_map, class_ids):

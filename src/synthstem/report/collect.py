@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 
 from synthstem.loaders.sources import find_items
-from synthstem.loaders.targets import elements_of
+from synthstem.labels.masks import elements_of
 from synthstem.loaders.truth import image_names, read_truth
 
 __all__ = ["flatten", "collect"]
