@@ -12,17 +12,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..io.png import display_range
-from ..labels.boxes import condition_boxes, condition_suffix
+from ..labels.boxes import condition_boxes
+from ..labels.image_labels import image_defect_level, move_with_record
 from ..labels.masks import DEFAULT_RADIUS_PX, instance_map
 from ..labels.splits import structure_group
-from ..noise.conditions import ConditionParams, condition_from_dict
 from .registry import EXPORT_DEFAULTS
 from .transforms import points_visible
 
 #: heatmap sigma [px] when the pixel size is unknown
 DEFAULT_SIGMA_PX = 2.5
 #: defect level of the reference conditions (comb2 shows the level-1 defect, as in atomagined)
-DEFECT_LEVELS = {"dfct1": 1, "dfct2": 2, "comb1": 1, "comb2": 1}
 
 
 @dataclass
@@ -110,16 +109,13 @@ def _noise_record(item, condition):
 
 def defect_level(item, condition):
     """0 for images of the clean structure, else the defect level (1 or 2) the image shows."""
-    rec = _noise_record(item, condition)
-    if rec is not None and isinstance(rec.get("condition"), dict):
-        return int(rec["condition"].get("defect_level") or 0)
-    return DEFECT_LEVELS.get(condition_suffix(condition), 0)
+    return image_defect_level(condition, _noise_record(item, condition))
 
 
 def peak_key(condition, level=None):
     """The item's ``peak_maps`` key of an image: 'clean', 'dfct1' or 'dfct2'."""
     if level is None:
-        level = DEFECT_LEVELS.get(condition_suffix(condition), 0)
+        level = image_defect_level(condition)
     return f"dfct{level}" if level else "clean"
 
 
@@ -145,20 +141,7 @@ def condition_coords(item, condition, xy, peak_map=None):
     rec = _noise_record(item, condition)
     if not rec or not rec.get("moves_image") or rec.get("draws") is None:
         return xy, peak_map
-    d = {k: v for k, v in rec["condition"].items() if k != "name"}
-    cond = condition_from_dict(str(rec["condition"].get("name", "c")), d)
-    params = ConditionParams.from_dict(rec["draws"])
-    shape = np.shape(item_image(item, condition))
-    xy = cond.map_coords(np.asarray(xy, dtype=np.float64).reshape(-1, 2), shape, params)
-    if peak_map is not None:
-        rows, cols = np.nonzero(peak_map)
-        moved = np.rint(cond.map_coords(np.stack([cols, rows], axis=1).astype(np.float64), shape, params))
-        ok = np.all(np.isfinite(moved), axis=1)
-        moved = moved[ok].astype(np.int64)
-        inside = (moved[:, 0] >= 0) & (moved[:, 0] < shape[1]) & (moved[:, 1] >= 0) & (moved[:, 1] < shape[0])
-        peak_map = np.zeros(shape, dtype=bool)
-        peak_map[moved[inside, 1], moved[inside, 0]] = True
-    return xy, peak_map
+    return move_with_record(rec, xy, peak_map, np.shape(item_image(item, condition)))
 
 
 def item_records(item, image_condition=EXPORT_DEFAULTS["image_condition"],

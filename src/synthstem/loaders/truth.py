@@ -24,11 +24,9 @@ import json
 import numpy as np
 
 from ..labels.boxes import condition_boxes, condition_suffix
+from ..labels.image_labels import image_defect_level, move_with_record
 
 __all__ = ["image_names", "condition_suffix", "read_truth", "pixel_size"]
-
-#: defect level shown by the reference conditions (comb2 shows level 1, as in atomagined)
-DEFECT_LEVELS = {"dfct1": 1, "dfct2": 2, "comb1": 1, "comb2": 1}
 
 
 def _str(value):
@@ -65,12 +63,6 @@ def _noise_record(f, dataset):
     return rec if isinstance(rec, dict) else None
 
 
-def _defect_level(dataset, record):
-    if record is not None and isinstance(record.get("condition"), dict):
-        return int(record["condition"].get("defect_level") or 0)
-    return DEFECT_LEVELS.get(condition_suffix(dataset), 0)
-
-
 def _columns(f, level):
     ours = f.get("synthstem")
     group = None
@@ -89,26 +81,6 @@ def _columns(f, level):
         return np.zeros((0, 2)), []
     xy = np.unique(np.round(np.asarray(proj[key][()], dtype=np.float64).reshape(-1, 2), 3), axis=0)
     return xy, ["column"] * len(xy)
-
-
-def _move(record, xy, peak_map, shape):
-    """Drift / flyback of the recorded condition applied to coordinates and peak map."""
-    if not record or not record.get("moves_image") or record.get("draws") is None:
-        return xy, peak_map
-    from synthstem.noise.conditions import ConditionParams, condition_from_dict
-
-    spec = {k: v for k, v in record["condition"].items() if k != "name"}
-    cond = condition_from_dict(str(record["condition"].get("name", "c")), spec)
-    params = ConditionParams.from_dict(record["draws"])
-    xy = cond.map_coords(xy, shape, params)
-    if peak_map is not None:
-        rows, cols = np.nonzero(peak_map)
-        moved = cond.map_coords(np.stack([cols, rows], axis=1).astype(np.float64), shape, params)
-        moved = np.rint(moved[np.all(np.isfinite(moved), axis=1)]).astype(np.int64)
-        ok = (moved[:, 0] >= 0) & (moved[:, 0] < shape[1]) & (moved[:, 1] >= 0) & (moved[:, 1] < shape[0])
-        peak_map = np.zeros(shape, dtype=bool)
-        peak_map[moved[ok, 1], moved[ok, 0]] = True
-    return xy, peak_map
 
 
 PARTS = ("image", "columns", "peaks", "boxes", "params")
@@ -133,7 +105,7 @@ def read_truth(f, dataset, image=True, parts=PARTS):
     shape = tuple(haadf[dataset].shape)
     wanted = set(parts) - (set() if image else {"image"})
     record = _noise_record(f, dataset) if dataset != "raw" and wanted & {"columns", "peaks", "params"} else None
-    level = _defect_level(dataset, record) if dataset != "raw" else 0
+    level = image_defect_level(dataset, record) if dataset != "raw" else 0
     xy, labels, peak_map = np.zeros((0, 2)), [], None
     if "columns" in wanted:
         xy, labels = _columns(f, level)
@@ -141,7 +113,7 @@ def read_truth(f, dataset, image=True, parts=PARTS):
         pm_key = f"peak_map_{'dfct%d' % level if level else 'clean'}"
         pm_key = pm_key if pm_key in haadf else "peak_map_clean"
         peak_map = haadf[pm_key][()].astype(bool) if pm_key in haadf else None
-    xy, peak_map = _move(record, xy, peak_map, shape)
+    xy, peak_map = move_with_record(record, xy, peak_map, shape)
     ours = f.get("synthstem")
     boxes = condition_boxes(_json_attr(ours, "defects", []) if "boxes" in wanted else [], dataset, shape)
     params = {}
