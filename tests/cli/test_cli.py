@@ -110,9 +110,8 @@ def test_noise_on_npy(tmp_path, capsys):
 def test_run_with_exports_on_a_dask_scheduler(tmp_path, capsys):
     import json
 
-    import pytest
+    import distributed  # a test dependency: missing is a failure, not a skip
 
-    distributed = pytest.importorskip("distributed")
     cfg = tmp_path / "c.toml"
     cfg.write_text(SMALL.replace('conditions = ["raw", "clean", "blbk1"]',
                                  'conditions = ["raw", "clean", "dfct1"]\nexports = ["coco", "boxes"]\n'

@@ -190,7 +190,9 @@ def test_bad_cells_raise():
 
 
 def test_oriented_cell_input():
-    orient = pytest.importorskip("synthstem.structures.orient")
+    import importlib
+
+    orient = importlib.import_module("synthstem.structures.orient")
     from synthstem.structures.columns import project_positions
     from synthstem.structures.prototypes import prototype
 

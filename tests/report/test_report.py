@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-pytest.importorskip("matplotlib")  # the 'report' extra
 
 from synthstem.report import write_report  # noqa: E402
 
