@@ -97,6 +97,8 @@ def test_out_is_an_existing_file(place, capsys, argv):
 
 @pytest.mark.parametrize("argv, named", [
     (["run", "{p}/missing.toml", "--out", "{p}/x"], "missing.toml"),
+    (["run", "{p}", "--out", "{p}/x"], "is a folder, expected a TOML config file"),
+    (["run", "/dev/null", "--out", "{p}/x"], "/dev/null: is not a regular file"),
     (["preview", "{p}/missing"], "missing"),
     (["structure", "preview", "{p}/missing.cif"], "missing.cif"),
     (["noise", "{p}/missing.h5", "--conditions", "clean"], "missing.h5"),

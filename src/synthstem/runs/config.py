@@ -184,8 +184,11 @@ def load_config(path=None):
     if isinstance(path, dict):
         return config_from_dict(path)
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"config file not found: {path}")
+    if not path.is_file():
+        kind = "is a folder" if path.is_dir() else "is not a regular file"
+        raise ValueError(f"{path}: {kind}, expected a TOML config file")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as err:
