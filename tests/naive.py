@@ -76,6 +76,60 @@ def place_radial_profiles(shape, xs, ys, species, tables, drs, cutoffs, dx, dy):
     return out
 
 
+def _half_fraction(phi_row0, phi_row1, fr, s_max, z):
+    """``sign(z) phi(r, |z|) / 2`` (arrays): bilinear in the radial rows and the depth grid
+    ``s_j = s_max (j/NS)^2`` (``phi = 1`` from ``s_max`` on)."""
+    ns = phi_row0.shape[-1] - 1
+    a = np.abs(z)
+    t = ns * np.sqrt(np.minimum(a / s_max, 1.0))
+    j = np.minimum(t.astype(np.int64), ns - 1)
+    g = t - j
+    rows = np.arange(len(j))
+    v = ((1 - fr) * ((1 - g) * phi_row0[rows, j] + g * phi_row0[rows, j + 1])
+         + fr * ((1 - g) * phi_row1[rows, j] + g * phi_row1[rows, j + 1]))
+    v = np.where(a >= s_max, 1.0, v)
+    return np.where(z < 0, -0.5, 0.5) * v
+
+
+def place_finite_profiles(shape, xs, ys, zs, species, tables, drs, cutoffs, phis, dz, dx,
+                          dy, r_finite):
+    """Finite projection, every slab of every slice from the formula: at lateral distance
+    ``r`` (each atom and its 8 periodic images) slice ``k`` gets
+    ``w T(r) [psi(zb) - psi(za)]`` over its slab ``[(k - 1/2) dz, (k + 1/2) dz] - z0``
+    (first slab from -inf, last to +inf) plus ``(1 - w) T(r)`` in the atom's nearest
+    plane, ``w`` = 1 within ``0.75 r_finite``, 0 beyond ``r_finite``, linear between."""
+    n_sl, ny, nx = shape
+    out = np.zeros(shape)
+    jj, ii = np.mgrid[0:ny, 0:nx]
+    lx, ly = nx * dx, ny * dy
+    nr = phis.shape[1] - 1
+    for x, y, z0, s in zip(xs, ys, zs, species):
+        rc = cutoffs[s]
+        k0 = min(max(int(np.floor(z0 / dz + 0.5)), 0), n_sl - 1)
+        for sx in (-1, 0, 1):
+            for sy in (-1, 0, 1):
+                r = np.hypot(ii * dx - x - sx * lx, jj * dy - y - sy * ly)
+                inside = r < rc
+                r = r[inside]
+                v = np.interp(r, np.arange(tables.shape[1]) * drs[s], tables[s])
+                w = np.clip((r_finite - r) / (0.25 * r_finite), 0.0, 1.0)
+                s_max = np.sqrt(np.maximum(rc**2 - r**2, 4e-4 * rc**2))
+                u = nr * np.sqrt(r / rc)
+                ir = np.minimum(u.astype(np.int64), nr - 1)
+                fr = u - ir
+                psi = [np.full(r.size, -0.5)]
+                for k in range(1, n_sl):
+                    psi.append(_half_fraction(phis[s][ir], phis[s][ir + 1], fr, s_max,
+                                              (k - 0.5) * dz - z0))
+                psi.append(np.full(r.size, 0.5))
+                for k in range(n_sl):
+                    add = w * v * (psi[k + 1] - psi[k])
+                    if k == k0:
+                        add = add + (1 - w) * v
+                    out[k][inside] += add
+    return out
+
+
 # -- kernels/noise.py ------------------------------------------------------------------
 def splat_rows(image, shifts):
     ny, nx = image.shape
