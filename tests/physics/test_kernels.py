@@ -6,7 +6,7 @@ import pytest
 
 from synthstem.kernels import noise as knoise
 from synthstem.kernels import waves as kwaves
-from synthstem.kernels.potential import place_finite_profiles, place_radial_profiles
+from synthstem.kernels.potential import place_profiles
 
 RNG = np.random.default_rng(7)
 #: one complex64 product: the kernels may fuse multiply-adds where NumPy does not
@@ -63,17 +63,24 @@ def test_crop_windows():
     np.testing.assert_array_equal(fast, naive.crop_windows(waves, oy, ox, 7, 8))
 
 
-def test_place_radial_profiles():
+@pytest.mark.parametrize("k_lo, n_sl", [(0, 1), (2, 5)])
+def test_place_profiles_infinite(k_lo, n_sl):
+    """``r_finite = 0``: every atom's whole profile in its slice (atoms of other slices and
+    slices outside ``out`` untouched)."""
     ny, nx, dx, dy = 40, 50, 0.1, 0.12
     tables = np.stack([np.exp(-np.linspace(0, 5, 200)), 1 / (1 + np.linspace(0, 9, 200))])
     drs = np.array([1.2 / 198, 0.9 / 198])
     cutoffs = np.array([1.2, 0.9])
-    xs, ys = RNG.uniform(0, nx * dx, 7), RNG.uniform(0, ny * dy, 7)
-    species = RNG.integers(0, 2, 7)
-    fast = place_radial_profiles(np.zeros((ny, nx)), xs, ys, species, tables, drs, cutoffs,
-                                 0.0, dx, dy)
-    slow = naive.place_radial_profiles((ny, nx), xs, ys, species, tables, drs, cutoffs, dx, dy)
-    np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-12)
+    xs, ys = RNG.uniform(0, nx * dx, 9), RNG.uniform(0, ny * dy, 9)
+    species = RNG.integers(0, 2, 9)
+    planes = np.array([k_lo] * 7 + [k_lo + 1, n_sl - 1])
+    fast = place_profiles(np.zeros((1, ny, nx)), k_lo, n_sl, xs, ys, np.zeros(9), planes,
+                          species, tables, drs, cutoffs, np.zeros((2, 2, 2)), 1.0, dx, dy,
+                          0.0)
+    mine = planes == k_lo
+    slow = naive.place_radial_profiles((ny, nx), xs[mine], ys[mine], species[mine], tables,
+                                       drs, cutoffs, dx, dy)
+    np.testing.assert_allclose(fast[0], slow, rtol=1e-10, atol=1e-12)
 
 
 def test_splat_rows():
@@ -100,13 +107,12 @@ def test_place_finite_profiles(dz):
     ys = np.array([7.9, 3.3, 0.1, 4.05])
     zs = np.array([0.1, 3.93, 7.8, -0.4])
     species = np.array([0, 1, 0, 1])
-    fast = place_finite_profiles(np.zeros((n_sl, ny, nx)), 0, n_sl, xs, ys, zs, species,
-                                 tables, drs, cutoffs, phis, dz, dx, dy, 2.0)
+    planes = np.clip(np.floor(zs / dz + 0.5), 0, n_sl - 1).astype(np.int64)
+    args = (xs, ys, zs, planes, species, tables, drs, cutoffs, phis, dz, dx, dy, 2.0)
+    fast = place_profiles(np.zeros((n_sl, ny, nx)), 0, n_sl, *args)
     slow = naive.place_finite_profiles((n_sl, ny, nx), xs, ys, zs, species, tables, drs,
                                        cutoffs, phis, dz, dx, dy, 2.0)
     np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12 * np.abs(slow).max())
     # a block of slices written alone equals the same slices of the whole
-    part = place_finite_profiles(np.zeros((n_sl, ny, nx)), 3, n_sl - 2, xs, ys, zs, species,
-                                 tables, drs, cutoffs, phis, dz, dx, dy, 2.0)
-    np.testing.assert_array_equal(part[3:n_sl - 2], fast[3:n_sl - 2])
-    assert not part[:3].any() and not part[n_sl - 2:].any()
+    part = place_profiles(np.zeros((n_sl - 5, ny, nx)), 3, n_sl, *args)
+    np.testing.assert_array_equal(part, fast[3:n_sl - 2])
