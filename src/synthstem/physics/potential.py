@@ -108,18 +108,24 @@ class PotentialSlices:
         (2/3 of Nyquist), as in Kirkland's and abTEM's multislice: without it the
         potential's components beyond the aperture alias into the band through the
         exponential and inflate high-angle scattering. Computed in single precision (the
-        waves are complex64), FFTs with ``workers`` threads.
+        waves are complex64), one slice at a time (it stays in cache), slices spread over
+        ``workers`` threads.
         """
-        phase = (sigma * self.array.astype(np.float64)).astype(np.float32)
-        t = np.empty(phase.shape, dtype=np.complex64)
-        t.real = np.cos(phase)
-        t.imag = np.sin(phase)
-        if bandlimit:
-            mask = antialias_mask(self.gpts, self.sampling)
-            t = backend.fft2(t, workers=workers, overwrite=True)
-            t *= mask
-            t = backend.ifft2(t, workers=workers, overwrite=True)
-        return t.astype(np.complex64, copy=False)
+        out = np.empty(self.array.shape, dtype=np.complex64)
+        mask = antialias_mask(self.gpts, self.sampling) if bandlimit else None
+
+        def one(k):
+            phase = (sigma * self.array[k].astype(np.float64)).astype(np.float32)
+            t = out[k]
+            t.real = np.cos(phase)
+            t.imag = np.sin(phase)
+            if bandlimit:
+                backend.fft2(t, overwrite=True)
+                t *= mask
+                backend.ifft2(t, overwrite=True)
+
+        backend.parallel_map(one, range(self.n_slices), workers)
+        return out
 
 
 def cutoff_radius(element, parametrization="lobato"):
