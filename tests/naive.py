@@ -177,3 +177,27 @@ def scattering_matrix_direct(potential, microscope, interpolation, workers=None,
         waves = waves[:, iy][:, :, ix]
         smat[s:s + bs] = backend.ifft2(waves, workers) * scale
     return smat, kyb, kxb, amp
+
+
+# -- physics/prism.py: the probe assembly ----------------------------------------------
+def prism_scan_direct(smatrix, extent, microscope, scan_x, scan_y, interpolation, cutoff):
+    """Every probe on its own: ``psi_R = sum_b c_b S_b`` on the ``(ny/f, nx/f)`` window
+    centred on ``R`` (periodic indices), ``|FFT|^2`` summed over the annulus. The reference
+    of ``synthstem.physics.prism.prism_scan`` (tiles, gathered blocks, GEMMs, crops)."""
+    from synthstem.physics.detector import annular_mask
+
+    smat, kyb, kxb, amp = smatrix
+    nb, ny, nx = smat.shape
+    dy, dx = extent[0] / ny, extent[1] / nx
+    wy, wx = ny // interpolation, nx // interpolation
+    phase0 = amp * np.exp(-1j * microscope.chi(kxb, kyb)) / np.sqrt(wy * wx * np.sum(amp**2))
+    mask = annular_mask((wy, wx), (dy, dx), microscope.wavelength, microscope.detector, cutoff)
+    image = np.empty((len(scan_y), len(scan_x)))
+    for j, y in enumerate(scan_y):
+        for i, x in enumerate(scan_x):
+            c = phase0 * np.exp(-2j * np.pi * (kxb * x + kyb * y))
+            rows = (np.arange(wy) + int(np.rint(y / dy)) - wy // 2) % ny
+            cols = (np.arange(wx) + int(np.rint(x / dx)) - wx // 2) % nx
+            psi = np.tensordot(c, smat[:, rows][:, :, cols].astype(np.complex128), axes=1)
+            image[j, i] = np.sum(np.abs(np.fft.fft2(psi))[mask] ** 2) / (wy * wx)
+    return image
