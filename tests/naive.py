@@ -55,6 +55,14 @@ def gather_block(smat, y0, x0, h, w):
     return out
 
 
+def crop_spectrum(waves, iy, ix, factor):
+    out = np.empty((waves.shape[0], len(iy), len(ix)), dtype=waves.dtype)
+    for j, jj in enumerate(iy):
+        for i, ii in enumerate(ix):
+            out[:, j, i] = waves[:, jj, ii] * factor[j, i]
+    return out
+
+
 def crop_windows(waves, oy, ox, h, w):
     return np.stack([waves[p, oy[p]:oy[p] + h, ox[p]:ox[p] + w] for p in range(len(oy))])
 

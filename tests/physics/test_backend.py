@@ -176,7 +176,8 @@ def test_array_namespace_path_equals_numba_path(method, kwargs, monkeypatch):
 
 
 @pytest.mark.parametrize("name", ["multiply_batch", "propagate_rows", "shifted_product",
-                                  "gather_block", "crop_windows", "intensity_sum"])
+                                  "gather_block", "crop_windows", "intensity_sum",
+                                  "crop_spectrum"])
 def test_array_wave_ops_equal_naive_twins(name, array_path):
     import naive
 
@@ -199,6 +200,10 @@ def test_array_wave_ops_equal_naive_twins(name, array_path):
     elif name == "gather_block":
         got = wave_ops.gather_block(w, -4, 9, np.empty((3, 7, 15), np.complex64))
         want = naive.gather_block(w, -4, 9, 7, 15)
+    elif name == "crop_spectrum":
+        iy, ix = np.array([0, 1, 9, 8]), np.array([0, 2, 11, 10, 5])
+        got = wave_ops.crop_spectrum(w, iy, ix, f[:4, :5], np.empty((3, 4, 5), np.complex64))
+        want = naive.crop_spectrum(w, iy, ix, f[:4, :5])
     elif name == "crop_windows":
         oy, ox = np.array([0, 2, 3]), np.array([4, 0, 1])
         got = wave_ops.crop_windows(w, oy, ox, np.empty((3, 6, 5), np.complex64))

@@ -56,6 +56,13 @@ def test_gather_block(y0, x0, h, w):
     np.testing.assert_array_equal(fast, naive.gather_block(s, y0, x0, h, w))
 
 
+def test_crop_spectrum():
+    waves, factor = _c64(2, 10, 12), _c64(4, 5)
+    iy, ix = np.array([0, 1, 9, 8]), np.array([0, 2, 11, 10, 5])
+    fast = kwaves.crop_spectrum(waves, iy, ix, factor, np.empty((2, 4, 5), np.complex64))
+    np.testing.assert_allclose(fast, naive.crop_spectrum(waves, iy, ix, factor), **F32)
+
+
 def test_crop_windows():
     waves = _c64(3, 12, 14)
     oy, ox = np.array([0, 3, 5]), np.array([2, 0, 6])

@@ -34,7 +34,8 @@ import numpy as np
 
 from . import backend
 from .detector import AnnularDetector, antialias_cutoff
-from .wave_ops import crop_windows, gather_block, multiply_batch, propagate_rows, shifted_product
+from .wave_ops import (crop_spectrum, crop_windows, gather_block, multiply_batch, propagate_rows,
+                       shifted_product)
 from .multislice import batch_size_for, fresnel_propagator
 from .prism_tiles import TILE_WAVES_BYTES, tile_shape
 from .optics import fft_friendly, spatial_frequencies
@@ -126,7 +127,8 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
         if downsample else gpts
     iy = xp.asarray(np.fft.fftfreq(my, 1.0 / my).astype(np.int64) % ny)
     ix = xp.asarray(np.fft.fftfreq(mx, 1.0 / mx).astype(np.int64) % nx)
-    prop_small = prop[iy][:, ix]
+    # the propagator on the kept frequencies (with one slice shifted_product applied it)
+    prop_small = prop[iy][:, ix] if n_slices > 1 else xp.ones((my, mx), dtype=np.complex64)
     # rows needed for the crop: [0, c0) and [c1, ny)
     c0, c1 = (my + 1) // 2, ny - my // 2
     scale = np.float32(my * mx / (ny * nx))
@@ -163,12 +165,9 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
                 propagate_rows(w, prop, r0, r1)
             else:
                 fft_band(w, c0, c1)
-        out = w[:, iy][:, :, ix]
-        if n_slices > 1:  # (with one slice, shifted_product applied the propagator)
-            out *= prop_small
-        out = backend.ifft2(out, overwrite=True)
+        out = crop_spectrum(w, iy, ix, prop_small, smat[a:b])
+        backend.ifft2(out, overwrite=True)
         out *= scale
-        smat[a:b] = out
         return b - a
 
     nthreads = max(1, min(workers or 1, len(chunks))) if xp is np else 1
