@@ -338,6 +338,11 @@ def potential_slices(atoms, gpts, slice_thickness=2.0, parametrization="lobato",
         planes = np.floor(zs / dz)
         phis, r_finite = np.zeros((len(unique), 2, 2)), 0.0
     planes = np.clip(planes, 0, n_sl - 1).astype(np.int64)
+    if r_finite == 0:  # atoms slice by slice (index order within one: the same sums), so
+        # that each slice's pixels stay in cache while its atoms are placed (measured:
+        # 0.13 -> 0.10 s, 480^2 x 13 slices; the finite projection was slower sorted)
+        order = np.argsort(planes, kind="stable")
+        xs, ys, zs, planes, species = (a[order] for a in (xs, ys, zs, planes, species))
     nthreads = min(workers or 1, n_sl)
     # blocks of slices accumulated in float64, then rounded into ``out``: one block per
     # thread unless over CHUNK_BYTES (each block walks the atoms that reach it again)
