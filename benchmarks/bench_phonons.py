@@ -1,8 +1,11 @@
 """Dataset-default item, this tree against another (today's main), interleaved in one run.
 
 Item: SrTiO3 [001] as a 26 Angstrom cube (``synthstem.commands.bench.srtio3_cube``),
-256 x 256 pixels, PRISM f = 4, 8 frozen-phonon configurations (seed 1), 2 Angstrom slices,
-200 kV, 20 mrad, 100-150 mrad: the settings of ``configs/atomagined-general.toml``.
+256 x 256 pixels, PRISM f = 4, 8 frozen-phonon configurations (seed 1), 200 kV, 20 mrad,
+100-150 mrad, with ``--preset fast`` (default: ``FAST``, infinite projection, 2 Angstrom
+slices, detector-rule sampling: the settings of ``configs/atomagined-general.toml``) or
+``--preset default`` (``simulate``'s converged defaults: finite projection, 0.25 Angstrom
+slices, sampling <= 0.035 Angstrom; use ``--phonons 1`` or 2, it costs ~15x more).
 
 Each run is its own subprocess (own peak RSS), after a warm-up on a one-unit-cell crystal
 (numba caches loaded, not timed). Runs of the variants are interleaved (A B C A B C ...)
@@ -14,6 +17,8 @@ of every variant are compared with the first one's.
 Usage::
 
     python3 benchmarks/bench_phonons.py --other /work/baseline/tree/src --repeat 2
+    python3 benchmarks/bench_phonons.py --other /path/src --preset default --phonons 2 \
+        --variants main:default,new:default
     python3 benchmarks/bench_phonons.py --other /path/src --variants main:default,new:2 \
         --json out.json
 
@@ -39,15 +44,17 @@ CASE = r"""
 import json, resource, sys, time
 import numpy as np
 from synthstem.commands.bench import srtio3_cube
-from synthstem.physics.simulate import simulate
+from synthstem.physics.simulate import FAST, simulate
 threads = {threads!r}
 kw = {{}} if threads == "default" else {{"workers": int(threads)}}
+if {preset!r} == "fast":
+    kw.update(FAST)
 simulate(srtio3_cube(3.905), pixels=16, method="prism", interpolation=2, phonons=1, seed=0, **kw)
 atoms = srtio3_cube({size})
 t = time.perf_counter()
 c = time.process_time()
 r = simulate(atoms, pixels={pixels}, method="prism", interpolation=4, phonons={phonons},
-             seed=1, slice_thickness=2.0, **kw)
+             seed=1, **kw)
 dt = time.perf_counter() - t
 cpu = time.process_time() - c
 np.save({out!r}, r.image)
@@ -78,7 +85,7 @@ def machine():
 def run_case(src, threads, fft, args, out):
     env = dict(os.environ, PYTHONPATH=str(src), SYNTHSTEM_FFT=fft)
     code = CASE.format(threads=threads, size=args.size, pixels=args.pixels,
-                       phonons=args.phonons, out=str(out))
+                       phonons=args.phonons, preset=args.preset, out=str(out))
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -100,6 +107,8 @@ def main(argv=None):
     p.add_argument("--size", type=float, default=26.0)
     p.add_argument("--pixels", type=int, default=256)
     p.add_argument("--phonons", type=int, default=8)
+    p.add_argument("--preset", choices=("fast", "default"), default="fast",
+                   help="fast: FAST (the atomagined config's); default: converged defaults")
     p.add_argument("--json")
     args = p.parse_args(argv)
     variants = []

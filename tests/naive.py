@@ -55,6 +55,14 @@ def gather_block(smat, y0, x0, h, w):
     return out
 
 
+def crop_spectrum(waves, iy, ix, factor):
+    out = np.empty((waves.shape[0], len(iy), len(ix)), dtype=waves.dtype)
+    for j, jj in enumerate(iy):
+        for i, ii in enumerate(ix):
+            out[:, j, i] = waves[:, jj, ii] * factor[j, i]
+    return out
+
+
 def crop_windows(waves, oy, ox, h, w):
     return np.stack([waves[p, oy[p]:oy[p] + h, ox[p]:ox[p] + w] for p in range(len(oy))])
 
@@ -73,6 +81,60 @@ def place_radial_profiles(shape, xs, ys, species, tables, drs, cutoffs, dx, dy):
                 inside = r < cutoffs[s]
                 grid_r = np.arange(tables.shape[1]) * drs[s]
                 out[inside] += np.interp(r[inside], grid_r, tables[s])
+    return out
+
+
+def _half_fraction(phi_row0, phi_row1, fr, s_max, z):
+    """``sign(z) phi(r, |z|) / 2`` (arrays): bilinear in the radial rows and the depth grid
+    ``s_j = s_max (j/NS)^2`` (``phi = 1`` from ``s_max`` on)."""
+    ns = phi_row0.shape[-1] - 1
+    a = np.abs(z)
+    t = ns * np.sqrt(np.minimum(a / s_max, 1.0))
+    j = np.minimum(t.astype(np.int64), ns - 1)
+    g = t - j
+    rows = np.arange(len(j))
+    v = ((1 - fr) * ((1 - g) * phi_row0[rows, j] + g * phi_row0[rows, j + 1])
+         + fr * ((1 - g) * phi_row1[rows, j] + g * phi_row1[rows, j + 1]))
+    v = np.where(a >= s_max, 1.0, v)
+    return np.where(z < 0, -0.5, 0.5) * v
+
+
+def place_finite_profiles(shape, xs, ys, zs, species, tables, drs, cutoffs, phis, dz, dx,
+                          dy, r_finite):
+    """Finite projection, every slab of every slice from the formula: at lateral distance
+    ``r`` (each atom and its 8 periodic images) slice ``k`` gets
+    ``w T(r) [psi(zb) - psi(za)]`` over its slab ``[(k - 1/2) dz, (k + 1/2) dz] - z0``
+    (first slab from -inf, last to +inf) plus ``(1 - w) T(r)`` in the atom's nearest
+    plane, ``w`` = 1 within ``0.75 r_finite``, 0 beyond ``r_finite``, linear between."""
+    n_sl, ny, nx = shape
+    out = np.zeros(shape)
+    jj, ii = np.mgrid[0:ny, 0:nx]
+    lx, ly = nx * dx, ny * dy
+    nr = phis.shape[1] - 1
+    for x, y, z0, s in zip(xs, ys, zs, species):
+        rc = cutoffs[s]
+        k0 = min(max(int(np.floor(z0 / dz + 0.5)), 0), n_sl - 1)
+        for sx in (-1, 0, 1):
+            for sy in (-1, 0, 1):
+                r = np.hypot(ii * dx - x - sx * lx, jj * dy - y - sy * ly)
+                inside = r < rc
+                r = r[inside]
+                v = np.interp(r, np.arange(tables.shape[1]) * drs[s], tables[s])
+                w = np.clip((r_finite - r) / (0.25 * r_finite), 0.0, 1.0)
+                s_max = np.sqrt(np.maximum(rc**2 - r**2, 4e-4 * rc**2))
+                u = nr * np.sqrt(r / rc)
+                ir = np.minimum(u.astype(np.int64), nr - 1)
+                fr = u - ir
+                psi = [np.full(r.size, -0.5)]
+                for k in range(1, n_sl):
+                    psi.append(_half_fraction(phis[s][ir], phis[s][ir + 1], fr, s_max,
+                                              (k - 0.5) * dz - z0))
+                psi.append(np.full(r.size, 0.5))
+                for k in range(n_sl):
+                    add = w * v * (psi[k + 1] - psi[k])
+                    if k == k0:
+                        add = add + (1 - w) * v
+                    out[k][inside] += add
     return out
 
 
@@ -123,3 +185,27 @@ def scattering_matrix_direct(potential, microscope, interpolation, workers=None,
         waves = waves[:, iy][:, :, ix]
         smat[s:s + bs] = backend.ifft2(waves, workers) * scale
     return smat, kyb, kxb, amp
+
+
+# -- physics/prism.py: the probe assembly ----------------------------------------------
+def prism_scan_direct(smatrix, extent, microscope, scan_x, scan_y, interpolation, cutoff):
+    """Every probe on its own: ``psi_R = sum_b c_b S_b`` on the ``(ny/f, nx/f)`` window
+    centred on ``R`` (periodic indices), ``|FFT|^2`` summed over the annulus. The reference
+    of ``synthstem.physics.prism.prism_scan`` (tiles, gathered blocks, GEMMs, crops)."""
+    from synthstem.physics.detector import annular_mask
+
+    smat, kyb, kxb, amp = smatrix
+    nb, ny, nx = smat.shape
+    dy, dx = extent[0] / ny, extent[1] / nx
+    wy, wx = ny // interpolation, nx // interpolation
+    phase0 = amp * np.exp(-1j * microscope.chi(kxb, kyb)) / np.sqrt(wy * wx * np.sum(amp**2))
+    mask = annular_mask((wy, wx), (dy, dx), microscope.wavelength, microscope.detector, cutoff)
+    image = np.empty((len(scan_y), len(scan_x)))
+    for j, y in enumerate(scan_y):
+        for i, x in enumerate(scan_x):
+            c = phase0 * np.exp(-2j * np.pi * (kxb * x + kyb * y))
+            rows = (np.arange(wy) + int(np.rint(y / dy)) - wy // 2) % ny
+            cols = (np.arange(wx) + int(np.rint(x / dx)) - wx // 2) % nx
+            psi = np.tensordot(c, smat[:, rows][:, :, cols].astype(np.complex128), axes=1)
+            image[j, i] = np.sum(np.abs(np.fft.fft2(psi))[mask] ** 2) / (wy * wx)
+    return image

@@ -43,6 +43,36 @@ def test_overwrite_writes_into_views(fft_engine):
     assert np.shares_memory(out, w)
 
 
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("axes", [(-2, -1), (-1,), (-2,)])
+@pytest.mark.parametrize("inverse", [False, True])
+def test_in_place_scipy_path_is_bit_identical_to_scipy_fft(dtype, axes, inverse, monkeypatch):
+    """The in-place path calls pocketfft directly: same bits as scipy.fft.fftn / ifftn,
+    on whole arrays and on strided views, and as the public-API fallback."""
+    monkeypatch.setattr(backend, "_FFT_BACKEND", "scipy")
+    rng = np.random.default_rng(3)
+    a = (rng.normal(size=(3, 18, 14)) + 1j * rng.normal(size=(3, 18, 14))).astype(dtype)
+    ref_fn = scipy.fft.ifftn if inverse else scipy.fft.fftn
+    fns = {(-2, -1): backend.ifft2 if inverse else backend.fft2}
+
+    def run(x):
+        if axes in fns:
+            return fns[axes](x, workers=2, overwrite=True)
+        return (backend.ifft if inverse else backend.fft)(x, axis=axes[0], overwrite=True)
+
+    for view in (np.s_[...], np.s_[:, 2:9, :], np.s_[:, :, 3:11]):
+        x = a.copy()
+        ref = ref_fn(a[view].copy(), axes=axes)
+        out = run(x[view])
+        np.testing.assert_array_equal(out, ref)
+        np.testing.assert_array_equal(x[view], ref)  # written in place
+        monkeypatch.setattr(backend, "_C2C", None)  # the public scipy.fft path
+        y = a.copy()
+        np.testing.assert_array_equal(run(y[view]), ref)
+        monkeypatch.undo()
+        monkeypatch.setattr(backend, "_FFT_BACKEND", "scipy")
+
+
 def test_real_input_is_promoted(fft_engine):
     x = np.arange(12.0).reshape(3, 4)
     np.testing.assert_allclose(backend.fft2(x), scipy.fft.fft2(x), atol=1e-12)
@@ -146,7 +176,8 @@ def test_array_namespace_path_equals_numba_path(method, kwargs, monkeypatch):
 
 
 @pytest.mark.parametrize("name", ["multiply_batch", "propagate_rows", "shifted_product",
-                                  "gather_block", "crop_windows", "intensity_sum"])
+                                  "gather_block", "crop_windows", "intensity_sum",
+                                  "crop_spectrum"])
 def test_array_wave_ops_equal_naive_twins(name, array_path):
     import naive
 
@@ -169,6 +200,10 @@ def test_array_wave_ops_equal_naive_twins(name, array_path):
     elif name == "gather_block":
         got = wave_ops.gather_block(w, -4, 9, np.empty((3, 7, 15), np.complex64))
         want = naive.gather_block(w, -4, 9, 7, 15)
+    elif name == "crop_spectrum":
+        iy, ix = np.array([0, 1, 9, 8]), np.array([0, 2, 11, 10, 5])
+        got = wave_ops.crop_spectrum(w, iy, ix, f[:4, :5], np.empty((3, 4, 5), np.complex64))
+        want = naive.crop_spectrum(w, iy, ix, f[:4, :5])
     elif name == "crop_windows":
         oy, ox = np.array([0, 2, 3]), np.array([4, 0, 1])
         got = wave_ops.crop_windows(w, oy, ox, np.empty((3, 6, 5), np.complex64))

@@ -6,7 +6,7 @@ import pytest
 
 from synthstem.kernels import noise as knoise
 from synthstem.kernels import waves as kwaves
-from synthstem.kernels.potential import place_radial_profiles
+from synthstem.kernels.potential import place_profiles
 
 RNG = np.random.default_rng(7)
 #: one complex64 product: the kernels may fuse multiply-adds where NumPy does not
@@ -56,6 +56,13 @@ def test_gather_block(y0, x0, h, w):
     np.testing.assert_array_equal(fast, naive.gather_block(s, y0, x0, h, w))
 
 
+def test_crop_spectrum():
+    waves, factor = _c64(2, 10, 12), _c64(4, 5)
+    iy, ix = np.array([0, 1, 9, 8]), np.array([0, 2, 11, 10, 5])
+    fast = kwaves.crop_spectrum(waves, iy, ix, factor, np.empty((2, 4, 5), np.complex64))
+    np.testing.assert_allclose(fast, naive.crop_spectrum(waves, iy, ix, factor), **F32)
+
+
 def test_crop_windows():
     waves = _c64(3, 12, 14)
     oy, ox = np.array([0, 3, 5]), np.array([2, 0, 6])
@@ -63,17 +70,24 @@ def test_crop_windows():
     np.testing.assert_array_equal(fast, naive.crop_windows(waves, oy, ox, 7, 8))
 
 
-def test_place_radial_profiles():
+@pytest.mark.parametrize("k_lo, n_sl", [(0, 1), (2, 5)])
+def test_place_profiles_infinite(k_lo, n_sl):
+    """``r_finite = 0``: every atom's whole profile in its slice (atoms of other slices and
+    slices outside ``out`` untouched)."""
     ny, nx, dx, dy = 40, 50, 0.1, 0.12
     tables = np.stack([np.exp(-np.linspace(0, 5, 200)), 1 / (1 + np.linspace(0, 9, 200))])
     drs = np.array([1.2 / 198, 0.9 / 198])
     cutoffs = np.array([1.2, 0.9])
-    xs, ys = RNG.uniform(0, nx * dx, 7), RNG.uniform(0, ny * dy, 7)
-    species = RNG.integers(0, 2, 7)
-    fast = place_radial_profiles(np.zeros((ny, nx)), xs, ys, species, tables, drs, cutoffs,
-                                 0.0, dx, dy)
-    slow = naive.place_radial_profiles((ny, nx), xs, ys, species, tables, drs, cutoffs, dx, dy)
-    np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-12)
+    xs, ys = RNG.uniform(0, nx * dx, 9), RNG.uniform(0, ny * dy, 9)
+    species = RNG.integers(0, 2, 9)
+    planes = np.array([k_lo] * 7 + [k_lo + 1, n_sl - 1])
+    fast = place_profiles(np.zeros((1, ny, nx)), k_lo, n_sl, xs, ys, np.zeros(9), planes,
+                          species, tables, drs, cutoffs, np.zeros((2, 2, 2)), 1.0, dx, dy,
+                          0.0)
+    mine = planes == k_lo
+    slow = naive.place_radial_profiles((ny, nx), xs[mine], ys[mine], species[mine], tables,
+                                       drs, cutoffs, dx, dy)
+    np.testing.assert_allclose(fast[0], slow, rtol=1e-10, atol=1e-12)
 
 
 def test_splat_rows():
@@ -82,3 +96,30 @@ def test_splat_rows():
     fast = knoise.splat_rows(image, shifts)
     np.testing.assert_allclose(fast, naive.splat_rows(image, shifts), rtol=1e-14, atol=1e-15)
     np.testing.assert_allclose(fast.sum(axis=1), image.sum(axis=1))  # splatting keeps sums
+
+
+@pytest.mark.parametrize("dz", [0.25, 1.0])
+def test_place_finite_profiles(dz):
+    """The finite projection kernel against the formula on every slab of every slice
+    (real Sr and O tables at 0.05 A, atoms near the cell's edges and its top and bottom)."""
+    from synthstem.physics.potential import radial_table, slab_fraction_table
+
+    ny, nx, dx, dy = 160, 168, 0.05, 0.05
+    n_sl = int(round(8.0 / dz))
+    tabs = [radial_table(e, 0.05) for e in ("Sr", "O")]
+    tables = np.stack([t[0] for t in tabs])
+    drs, cutoffs = np.array([t[1] for t in tabs]), np.array([t[2] for t in tabs])
+    phis = np.stack([slab_fraction_table(e, 0.05) for e in ("Sr", "O")])
+    xs = np.array([0.03, 4.2, 8.35, 1.7])
+    ys = np.array([7.9, 3.3, 0.1, 4.05])
+    zs = np.array([0.1, 3.93, 7.8, -0.4])
+    species = np.array([0, 1, 0, 1])
+    planes = np.clip(np.floor(zs / dz + 0.5), 0, n_sl - 1).astype(np.int64)
+    args = (xs, ys, zs, planes, species, tables, drs, cutoffs, phis, dz, dx, dy, 2.0)
+    fast = place_profiles(np.zeros((n_sl, ny, nx)), 0, n_sl, *args)
+    slow = naive.place_finite_profiles((n_sl, ny, nx), xs, ys, zs, species, tables, drs,
+                                       cutoffs, phis, dz, dx, dy, 2.0)
+    np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12 * np.abs(slow).max())
+    # a block of slices written alone equals the same slices of the whole
+    part = place_profiles(np.zeros((n_sl - 5, ny, nx)), 3, n_sl, *args)
+    np.testing.assert_array_equal(part, fast[3:n_sl - 2])

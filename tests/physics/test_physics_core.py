@@ -237,3 +237,32 @@ def test_gather_and_crop_kernels_equal_numpy():
     expect = s * prop
     expect[:, 4:7] = 0
     np.testing.assert_allclose(w, expect, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("f, n_scan", [(4, (23, 19)), (2, (9, 30)), (1, (5, 6))])
+def test_prism_scan_equals_per_probe_assembly(f, n_scan):
+    """Tiles, gathered blocks, one GEMM per scan row and window crops (windows wrapping
+    the cell's edges, steps of non-integer pixels) against every probe on its own."""
+    from naive import prism_scan_direct
+
+    from synthstem.physics.detector import antialias_cutoff
+    from synthstem.physics.prism import prism_scan, scattering_matrix
+    from synthstem.physics.prism_tiles import tile_shape
+
+    atoms = Atoms("SrTiO", positions=[(0.3, 0.2, 0.5), (2.1, 1.7, 2.5), (1.0, 3.0, 3.5)],
+                  cell=[6.4, 5.6, 4.0], pbc=True)
+    pot = potential_slices(atoms, (112, 128), 2.0)
+    scope = Microscope(detector=(40, 80), defocus=20.0)
+    smat = scattering_matrix(pot, scope, f)
+    ly, lx = pot.extent
+    scan_y = np.arange(n_scan[0]) * (ly / n_scan[0])
+    scan_x = np.arange(n_scan[1]) * (lx / n_scan[1]) + 0.13
+    image, info = prism_scan(pot, scope, scan_x, scan_y, f, workers=2, smatrix=smat)
+    ref = prism_scan_direct(smat, pot.extent, scope, scan_x, scan_y, f,
+                            antialias_cutoff(pot.sampling))
+    assert np.abs(image - ref).max() < 1e-5 * np.abs(ref).max()
+    if f > 1:  # several scan rows and columns per tile: the row GEMMs are exercised
+        ny, nx = info["smatrix_gpts"]
+        steps = (ly / n_scan[0] / (ly / ny), lx / n_scan[1] / (lx / nx))
+        ty, tx = tile_shape((ny // f, nx // f), steps, n_scan, info["n_beams"], (0, 0))
+        assert ty > 1 and tx > 1

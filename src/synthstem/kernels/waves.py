@@ -104,3 +104,16 @@ def crop_windows(waves, oy, ox, out):
             for i in range(w):
                 out[p, j, i] = waves[p, oy[p] + j, ox[p] + i]
     return out
+
+
+@njit(**JIT)
+def crop_spectrum(waves, iy, ix, factor, out):
+    """``out[b, j, i] = waves[b, iy[j], ix[i]] * factor[j, i]``: the (B, my, mx) part of a
+    (B, ny, nx) batch of spectra on the rows ``iy`` and columns ``ix``, times ``factor``."""
+    nb, my, mx = out.shape
+    for b in range(nb):
+        for j in range(my):
+            jj = iy[j]
+            for i in range(mx):
+                out[b, j, i] = waves[b, jj, ix[i]] * factor[j, i]
+    return out

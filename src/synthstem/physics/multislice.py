@@ -9,6 +9,8 @@ For each slice ``n``: ``psi <- IFFT[ P(k) FFT[ t_n(x) psi ] ]`` with the transmi
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from . import backend
@@ -26,7 +28,17 @@ def fresnel_propagator(gpts, sampling, wavelength, thickness, tilt=(0.0, 0.0)):
     ``tilt = (tilt_x, tilt_y)`` [mrad]: specimen mistilt, the phase
     ``exp(-2 pi i dz (kx tan tilt_x + ky tan tilt_y))`` (abTEM's tilted propagator) that
     moves the wave by ``dz tan(tilt)`` per slice relative to the atoms.
+
+    The array is read-only and cached: every frozen-phonon configuration (and every
+    defocus of a focal series) with the same grid, wavelength and slices reuses it.
     """
+    return _fresnel_propagator(tuple(int(g) for g in gpts), tuple(float(s) for s in sampling),
+                               float(wavelength), float(thickness),
+                               tuple(float(t) for t in tilt))
+
+
+@lru_cache(maxsize=8)
+def _fresnel_propagator(gpts, sampling, wavelength, thickness, tilt):
     ky, kx = spatial_frequencies(gpts, sampling)
     k2 = kx[None, :] ** 2 + ky[:, None] ** 2
     phase = np.pi * wavelength * thickness * k2
@@ -34,7 +46,9 @@ def fresnel_propagator(gpts, sampling, wavelength, thickness, tilt=(0.0, 0.0)):
         phase = phase + 2 * np.pi * thickness * (kx[None, :] * np.tan(tilt[0] * 1e-3)
                                                  + ky[:, None] * np.tan(tilt[1] * 1e-3))
     p = np.exp(-1j * phase)
-    return (p * antialias_mask(gpts, sampling)).astype(np.complex64)
+    p = (p * antialias_mask(gpts, sampling)).astype(np.complex64)
+    p.setflags(write=False)
+    return p
 
 
 def multiply(waves, factor, workers=None):

@@ -42,7 +42,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import j0, roots_legendre
 
-from ..kernels.potential import place_finite_profiles, place_radial_profiles
+from ..kernels.potential import place_profiles
 from . import backend
 from . import parametrization as param
 from .detector import antialias_mask
@@ -70,6 +70,8 @@ FINITE_RADIUS = 2.0
 #: points of the cumulative z-quadrature per radial row, Gauss-Legendre nodes of the core
 _SLAB_U_POINTS = 1024
 _SLAB_CORE_NODES = 96
+#: largest float64 block of slices placed at once by one thread [bytes]
+CHUNK_BYTES = 256 * 2**20
 
 
 @dataclass
@@ -106,18 +108,24 @@ class PotentialSlices:
         (2/3 of Nyquist), as in Kirkland's and abTEM's multislice: without it the
         potential's components beyond the aperture alias into the band through the
         exponential and inflate high-angle scattering. Computed in single precision (the
-        waves are complex64), FFTs with ``workers`` threads.
+        waves are complex64), one slice at a time (it stays in cache), slices spread over
+        ``workers`` threads.
         """
-        phase = (sigma * self.array.astype(np.float64)).astype(np.float32)
-        t = np.empty(phase.shape, dtype=np.complex64)
-        t.real = np.cos(phase)
-        t.imag = np.sin(phase)
-        if bandlimit:
-            mask = antialias_mask(self.gpts, self.sampling)
-            t = backend.fft2(t, workers=workers, overwrite=True)
-            t *= mask
-            t = backend.ifft2(t, workers=workers, overwrite=True)
-        return t.astype(np.complex64, copy=False)
+        out = np.empty(self.array.shape, dtype=np.complex64)
+        mask = antialias_mask(self.gpts, self.sampling) if bandlimit else None
+
+        def one(k):
+            phase = (sigma * self.array[k].astype(np.float64)).astype(np.float32)
+            t = out[k]
+            t.real = np.cos(phase)
+            t.imag = np.sin(phase)
+            if bandlimit:
+                backend.fft2(t, overwrite=True)
+                t *= mask
+                backend.ifft2(t, overwrite=True)
+
+        backend.parallel_map(one, range(self.n_slices), workers)
+        return out
 
 
 def cutoff_radius(element, parametrization="lobato"):
@@ -286,7 +294,7 @@ def potential_slices(atoms, gpts, slice_thickness=2.0, parametrization="lobato",
     parametrization : "lobato" or "kirkland".
     positions : optional (n, 3) positions [Angstrom] overriding ``atoms.positions``
         (frozen-phonon configurations).
-    workers : threads placing the slices (the numba kernel releases the GIL); None = 1.
+    workers : threads placing blocks of slices (the numba kernel releases the GIL); None = 1.
     projection : "infinite" (default) or "finite".
         "finite": slice k is transmitted at the plane ``z = k dz`` and holds the part of
         each atom's potential in the slab ``[(k - 1/2) dz, (k + 1/2) dz]`` (the first and
@@ -310,9 +318,8 @@ def potential_slices(atoms, gpts, slice_thickness=2.0, parametrization="lobato",
     symbols = atoms.get_chemical_symbols()
     param.check_elements(symbols, parametrization)
     pos = np.asarray(atoms.positions if positions is None else positions, dtype=np.float64)
-    out = np.zeros((n_sl, ny, nx), dtype=np.float64)
     if len(symbols) == 0:
-        return PotentialSlices(out.astype(dtype), dz, (ly, lx))
+        return PotentialSlices(np.zeros((n_sl, ny, nx), dtype=dtype), dz, (ly, lx))
     unique = sorted(set(symbols))
     pixel = round(min(dx, dy), 12)
     tabs = [radial_table(s, pixel, parametrization) for s in unique]
@@ -322,30 +329,34 @@ def potential_slices(atoms, gpts, slice_thickness=2.0, parametrization="lobato",
     species = np.array([unique.index(s) for s in symbols], dtype=np.int64)
     xs = np.mod(pos[:, 0], lx)
     ys = np.mod(pos[:, 1], ly)
-    which = np.clip(np.floor(pos[:, 2] / dz).astype(np.int64), 0, n_sl - 1)
-    nthreads = min(workers or 1, n_sl)
-    if projection == "finite":
+    zs = np.ascontiguousarray(pos[:, 2])
+    if projection == "finite":  # the nearest plane (as the kernel's), z resolved within r_f
+        planes = np.floor(zs / dz + 0.5)
         phis = np.stack([slab_fraction_table(s, pixel, parametrization) for s in unique])
-        zs = np.ascontiguousarray(pos[:, 2])
-        bounds = np.linspace(0, n_sl, nthreads + 1).round().astype(int)
+        r_finite = float(finite_radius)
+    else:  # the slice containing z, whole
+        planes = np.floor(zs / dz)
+        phis, r_finite = np.zeros((len(unique), 2, 2)), 0.0
+    planes = np.clip(planes, 0, n_sl - 1).astype(np.int64)
+    if r_finite == 0:  # atoms slice by slice (index order within one: the same sums), so
+        # that each slice's pixels stay in cache while its atoms are placed (measured:
+        # 0.13 -> 0.10 s, 480^2 x 13 slices; the finite projection was slower sorted)
+        order = np.argsort(planes, kind="stable")
+        xs, ys, zs, planes, species = (a[order] for a in (xs, ys, zs, planes, species))
+    nthreads = min(workers or 1, n_sl)
+    # blocks of slices accumulated in float64, then rounded into ``out``: one block per
+    # thread unless over CHUNK_BYTES (each block walks the atoms that reach it again)
+    m = max(1, min(CHUNK_BYTES // (ny * nx * 8), -(-n_sl // nthreads)))
+    blocks = [(k, min(k + m, n_sl)) for k in range(0, n_sl, m)]
+    out = np.empty((n_sl, ny, nx), dtype=dtype)
 
-        def block(g):
-            place_finite_profiles(out, int(bounds[g]), int(bounds[g + 1]), xs, ys, zs,
-                                  species, tables, drs, cutoffs, phis, dz, dx, dy,
-                                  float(finite_radius))
+    def block(bounds):
+        lo, hi = bounds
+        buf = np.zeros((hi - lo, ny, nx))
+        place_profiles(buf, lo, n_sl, xs, ys, zs, planes, species, tables, drs, cutoffs,
+                       phis, dz, dx, dy, r_finite)
+        out[lo:hi] = buf
 
-        backend.parallel_map(block, range(nthreads), nthreads)
-        return PotentialSlices(out.astype(dtype), dz, (ly, lx))
+    backend.parallel_map(block, blocks, nthreads)
+    return PotentialSlices(out, dz, (ly, lx))
 
-    def place(k):
-        sel = np.nonzero(which == k)[0]
-        if sel.size:
-            place_radial_profiles(out[k], xs[sel], ys[sel], species[sel], tables, drs,
-                                  cutoffs, 0.0, dx, dy)
-
-    def group(g):
-        for k in range(g, n_sl, nthreads):
-            place(k)
-
-    backend.parallel_map(group, range(nthreads), nthreads)
-    return PotentialSlices(out.astype(dtype), dz, (ly, lx))

@@ -16,8 +16,10 @@
    (spacing ``f/L``).
 
 Scan positions are processed in small rectangular tiles: the S-matrix is gathered once on
-the union of the tile's windows and all probes of the tile come from one complex GEMM
-(``C (P x n_beams) @ S_tile (n_beams x pixels)``), then each window is cropped out.
+the union of the tile's windows, the probes of each scan row of the tile come from one
+complex GEMM over the block rows of their windows (``C (tx x n_beams) @ S_rows (n_beams x
+wy * bw)``; one GEMM for the whole tile if the window spans every row), then each window
+is cropped out (cost model: ``prism_tiles.tile_shape``).
 Memory: the S-matrix (``n_beams * ny * nx * 8`` bytes) plus one tile and one propagating
 plane wave per thread.
 """
@@ -32,7 +34,8 @@ import numpy as np
 
 from . import backend
 from .detector import AnnularDetector, antialias_cutoff
-from .wave_ops import crop_windows, gather_block, multiply_batch, propagate_rows, shifted_product
+from .wave_ops import (crop_spectrum, crop_windows, gather_block, multiply_batch, propagate_rows,
+                       shifted_product)
 from .multislice import batch_size_for, fresnel_propagator
 from .prism_tiles import TILE_WAVES_BYTES, tile_shape
 from .optics import fft_friendly, spatial_frequencies
@@ -124,7 +127,8 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
         if downsample else gpts
     iy = xp.asarray(np.fft.fftfreq(my, 1.0 / my).astype(np.int64) % ny)
     ix = xp.asarray(np.fft.fftfreq(mx, 1.0 / mx).astype(np.int64) % nx)
-    prop_small = prop[iy][:, ix]
+    # the propagator on the kept frequencies (with one slice shifted_product applied it)
+    prop_small = prop[iy][:, ix] if n_slices > 1 else xp.ones((my, mx), dtype=np.complex64)
     # rows needed for the crop: [0, c0) and [c1, ny)
     c0, c1 = (my + 1) // 2, ny - my // 2
     scale = np.float32(my * mx / (ny * nx))
@@ -161,12 +165,9 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
                 propagate_rows(w, prop, r0, r1)
             else:
                 fft_band(w, c0, c1)
-        out = w[:, iy][:, :, ix]
-        if n_slices > 1:  # (with one slice, shifted_product applied the propagator)
-            out *= prop_small
-        out = backend.ifft2(out, overwrite=True)
+        out = crop_spectrum(w, iy, ix, prop_small, smat[a:b])
+        backend.ifft2(out, overwrite=True)
         out *= scale
-        smat[a:b] = out
         return b - a
 
     nthreads = max(1, min(workers or 1, len(chunks))) if xp is np else 1
@@ -264,7 +265,11 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
     # buffers of each thread, reused by its tiles and by later calls (phonon configurations)
     max_bh = ny if full[0] else wy + int(np.ceil((ty - 1) * step_y)) + 2
     max_bw = nx if full[1] else wx + int(np.ceil((tx - 1) * step_x)) + 2
-    sizes = {"gather": nb * max_bh * max_bw, "waves": ty * tx * max_bh * max_bw,
+    # one GEMM per scan row over its windows' rows (tile_shape's model), unless the
+    # window spans every row
+    rows = not full[0]
+    sizes = {"gather": nb * max_bh * max_bw,
+             "waves": ty * tx * (wy if rows else max_bh) * max_bw,
              "windows": ty * tx * wy * wx}
     tiles = [(j, i) for j in range(0, len(scan_y), ty) for i in range(0, len(scan_x), tx)]
     bar = None
@@ -289,13 +294,21 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
         coef = (ey_all[j0:j1, None, :] * ex_all[None, i0:i1, :] * phase0).astype(np.complex64)
         npos = coef.shape[0] * coef.shape[1]
         coef = xp.asarray(coef)
-        waves = _view(_thread_buffer("waves", (sizes["waves"],), xp), (npos, bh * bw))
-        backend.matmul(coef.reshape(npos, nb), s_tile.reshape(nb, bh * bw), out=waves)
-        waves = waves.reshape(npos, bh, bw)
-        if (bh, bw) == (wy, wx):
+        if rows:  # scan row r: its probes over block rows [sy[r] - by0, + wy) only
+            gh, nsx = wy, len(sx)
+            waves = _view(_thread_buffer("waves", (sizes["waves"],), xp), (npos, wy * bw))
+            for r, oy in enumerate(sy - by0):
+                backend.matmul(coef[r], s_tile[:, oy:oy + wy].reshape(nb, wy * bw),
+                               out=waves[r * nsx:(r + 1) * nsx])
+        else:
+            gh = bh
+            waves = _view(_thread_buffer("waves", (sizes["waves"],), xp), (npos, bh * bw))
+            backend.matmul(coef.reshape(npos, nb), s_tile.reshape(nb, bh * bw), out=waves)
+        waves = waves.reshape(npos, gh, bw)
+        if (gh, bw) == (wy, wx):
             windows = waves
         else:
-            oy = np.repeat(sy - by0, len(sx)) * (not full[0])
+            oy = np.zeros(npos, dtype=np.int64)
             ox = np.tile(sx - bx0, len(sy)) * (not full[1])
             windows = crop_windows(waves, oy, ox, _view(
                 _thread_buffer("windows", (sizes["windows"],), xp), (npos, wy, wx)))

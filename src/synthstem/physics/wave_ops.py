@@ -87,3 +87,11 @@ def crop_windows(waves, oy, ox, out):
     cols = xp.asarray(ox)[:, None, None] + xp.arange(w)[None, None, :]
     out[...] = waves[p, rows, cols]
     return out
+
+
+def crop_spectrum(waves, iy, ix, factor, out):
+    """``out[b, j, i] = waves[b, iy[j], ix[i]] * factor[j, i]``."""
+    if _numba_ok(waves):
+        return _numba.crop_spectrum(waves, iy, ix, factor, out)
+    out[...] = waves[:, iy][:, :, ix] * factor[None]
+    return out
