@@ -1,0 +1,92 @@
+"""PRISM accuracy check: a few probe positions recomputed by exact multislice.
+
+PRISM (``physics/prism.py``) assembles each probe on a window of ``L / f`` around its
+position from a probe array of period ``L / f``. Once the exit wave spreads beyond the
+window (thick specimens, channelling), the neighbouring replicas leak into it; in a periodic
+cell whose window is not a whole number of unit cells the replicas sit on other columns
+and the image goes wrong (SrTiO3 [001], f=2 on 5.9 A windows: NCC 0.84 against f=1 at
+51 A, abTEM 1.0.11 gives 0.87; docs/physics.md). The error is invisible in the image itself,
+so ``simulate`` measures it: after the PRISM scan of the first frozen-phonon configuration
+at the focal point of largest weight, a few scan positions (brightest, dimmest and evenly
+spaced quantiles between) are recomputed by multislice through the same potential slices
+with the same optics, and compared with PRISM's values at those positions (before the
+configuration average and the Fourier interpolation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .multislice import multislice_scan
+
+#: default number of checked probe positions (``simulate(prism_check=...)``)
+DEFAULT_PROBES = 4
+#: tolerance on ``error = max |PRISM - multislice| / (max - min of the PRISM image)`` over
+#: the checked positions: above it ``simulate`` warns (benchmarks/PRISM_WINDOW.md)
+TOLERANCE = 0.1
+
+
+class PrismAccuracyWarning(UserWarning):
+    """PRISM's measured error exceeds the tolerance (``simulate`` issues it by default)."""
+
+
+class PrismAccuracyError(ValueError):
+    """PRISM's measured error exceeds the tolerance (``simulate(prism_strict=True)``)."""
+
+
+def check_positions(image, probes):
+    """Scan-grid indices ``(row, col)`` of ``probes`` positions of ``image``, brightest
+    first, dimmest last, evenly spaced quantiles between (ties: lowest flat index;
+    duplicates removed, so at most ``image.size`` positions)."""
+    flat = np.asarray(image).ravel()
+    order = np.argsort(-flat, kind="stable")  # brightest first
+    ranks = np.rint(np.linspace(0, flat.size - 1, min(probes, flat.size))).astype(np.int64)
+    picked = list(dict.fromkeys(int(order[r]) for r in ranks))
+    return [divmod(p, image.shape[1]) for p in picked]
+
+
+def prism_check(potential, microscope, scan_x, scan_y, image, probes, workers=None,
+                device="cpu"):
+    """Compare the PRISM scan ``image`` (on ``scan_y x scan_x`` [Angstrom], computed with
+    ``potential`` and ``microscope``) with multislice at ``probes`` of its positions.
+
+    Returns
+    -------
+    dict (JSON-serialisable): ``probes``, ``positions`` (x, y) [Angstrom], ``pixels`` (row,
+    col) on the scan grid, ``prism`` and ``multislice`` values (fraction of the beam),
+    ``error`` = ``max |prism - multislice| / (max - min of image)`` (a fraction of the
+    image contrast), ``error_mean`` = the same over the image mean, ``tolerance``, ``defocus``
+    [Angstrom] (deterministic: no timing, so that images and their records reproduce).
+    """
+    image = np.asarray(image, dtype=np.float64)
+    pixels = check_positions(image, probes)
+    xy = np.array([[scan_x[i], scan_y[j]] for j, i in pixels], dtype=np.float64)
+    ms = multislice_scan(potential, microscope, xy, workers=workers, device=device)
+    pr = np.array([image[j, i] for j, i in pixels])
+    diff = float(np.abs(pr - ms).max())
+    return {"probes": len(pixels), "positions": xy.tolist(),
+            "pixels": [[int(j), int(i)] for j, i in pixels],
+            "prism": pr.tolist(), "multislice": ms.tolist(),
+            "error": _ratio(diff, float(image.max() - image.min())),
+            "error_mean": _ratio(diff, float(image.mean())),
+            "tolerance": TOLERANCE, "defocus": float(microscope.defocus)}
+
+
+def failure_line(record, interpolation, window, thickness):
+    """One line naming the PRISM setting and its measured error, or None within tolerance.
+
+    ``window``: (Ly / f, Lx / f) [Angstrom]; ``thickness`` [Angstrom].
+    """
+    if not record["error"] > record["tolerance"]:
+        return None
+    return (f"PRISM interpolation={interpolation} ({window[0]:.2f} x {window[1]:.2f} A probe "
+            f"windows) at {thickness:.1f} A thickness: measured error {record['error']:.3g} "
+            f"(max |PRISM - multislice| at {record['probes']} probe positions / image max - min) > "
+            f"tolerance {record['tolerance']:g}; the probe outgrows its window (use a smaller "
+            "interpolation, or one whose window is a whole number of unit cells; "
+            "docs/physics.md)")
+
+
+def _ratio(a, b):
+    """``a / b`` for ``b > 0``; else 0 when ``a`` is 0 (a flat image, exact), else inf."""
+    return a / b if b > 0 else (0.0 if a == 0 else float("inf"))

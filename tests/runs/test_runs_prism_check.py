@@ -1,0 +1,53 @@
+"""``[simulation] prism_check`` / ``prism_strict``: defaults, one-line errors naming the key,
+and the item's simulation runs (and records) the check as configured."""
+
+import pytest
+
+from synthstem.physics.prism_check import DEFAULT_PROBES
+from synthstem.runs.build import simulate_cell
+from synthstem.runs.config import config_from_dict
+from synthstem.structures.orient import orient
+from synthstem.structures.prototypes import prototype
+
+STRUCTURES = [{"prototype": "fcc", "elements": "Au"}]
+
+
+def _physics(**simulation):
+    return config_from_dict({"simulation": simulation, "structures": STRUCTURES}).to_dict()
+
+
+def test_on_by_default_for_dataset_runs():
+    sim = _physics()["simulation"]
+    assert sim["prism_check"] == DEFAULT_PROBES > 0 and sim["prism_strict"] is False
+
+
+@pytest.mark.parametrize("key, value", [("prism_check", -1), ("prism_check", 1.5),
+                                        ("prism_check", "4"), ("prism_check", 65),
+                                        ("prism_strict", "yes")])
+def test_bad_values_name_the_key(key, value):
+    with pytest.raises(ValueError) as err:
+        _physics(**{key: value})
+    assert f"simulation.{key}" in str(err.value) and repr(value) in str(err.value)
+
+
+@pytest.mark.parametrize("probes", [0, 2])
+def test_item_simulation_runs_the_configured_check(probes):
+    physics = _physics(method="prism", interpolation=2, pixels=16, size=4.08, phonons=0,
+                       preset="fast", prism_check=probes)
+    cell = orient(prototype("fcc", elements="Au"), (0, 0, 1), size=4.08)
+    res = simulate_cell(cell, physics, seed=1)
+    if probes:
+        assert res.params["prism_check"]["probes"] == probes
+    else:
+        assert "prism_check" not in res.params
+
+
+def test_strict_fails_the_item_simulation(monkeypatch):
+    import synthstem.physics.prism_check as pc
+
+    monkeypatch.setattr(pc, "TOLERANCE", -1.0)  # every measured error exceeds it
+    physics = _physics(method="prism", interpolation=2, pixels=16, size=4.08, phonons=0,
+                       preset="fast", prism_strict=True)
+    cell = orient(prototype("fcc", elements="Au"), (0, 0, 1), size=4.08)
+    with pytest.raises(pc.PrismAccuracyError, match="interpolation=2"):
+        simulate_cell(cell, physics, seed=1)
