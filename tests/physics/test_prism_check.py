@@ -68,7 +68,8 @@ def test_values_are_multislice_and_prism_of_the_first_configuration():
     assert rec["pixels"][0] == list(np.unravel_index(np.argmax(img), img.shape))
     assert rec["pixels"][-1] == list(np.unravel_index(np.argmin(img), img.shape))
     diff = np.abs(np.array(rec["prism"]) - ms).max()
-    assert rec["error"] == pytest.approx(diff / (img.max() - img.min()))
+    scale = max(img.max(), ms.max()) - min(img.min(), ms.min())
+    assert rec["error"] == pytest.approx(diff / scale)
     assert rec["error_mean"] == pytest.approx(diff / img.mean())
 
 
@@ -85,7 +86,7 @@ def test_small_error_on_a_thin_commensurate_window(recwarn):
     assert not [w for w in recwarn if issubclass(w.category, PrismAccuracyWarning)]
 
 
-def test_large_error_on_a_thick_incommensurate_window_warns_and_can_fail():
+def test_large_error_on_a_thick_incommensurate_window_warns():
     # 5.9 A windows = 1.5 unit cells at 51 A: the probe array's replicas sit on the other
     # column type (docs/physics.md)
     atoms = srtio3(3, 13)
@@ -101,8 +102,16 @@ def test_large_error_on_a_thick_incommensurate_window_warns_and_can_fail():
     exact = run(atoms, 1, 12, **kw).image
     np.testing.assert_allclose(check["multislice"], [exact[j, i] for j, i in check["pixels"]],
                                rtol=1e-4)
-    with pytest.raises(PrismAccuracyError, match="interpolation=2"):
-        run(atoms, 2, 12, prism_strict=True, **kw)
+
+
+def test_strict_raises_instead_of_warning(monkeypatch):
+    import synthstem.physics.prism_check as pc
+
+    atoms = srtio3(2, 1)
+    assert run(atoms, 2, 8, prism_strict=True).params["prism_check"]["error"] < TOLERANCE
+    monkeypatch.setattr(pc, "TOLERANCE", 0.0)  # any measured error exceeds it
+    with pytest.raises(PrismAccuracyError, match=r"interpolation=2 \(3\.90 x 3\.90 A"):
+        run(atoms, 2, 8, prism_strict=True)
 
 
 def test_disabled_check_costs_nothing_and_images_do_not_change():

@@ -21,8 +21,9 @@ from .multislice import multislice_scan
 
 #: default number of checked probe positions (``simulate(prism_check=...)``)
 DEFAULT_PROBES = 4
-#: tolerance on ``error = max |PRISM - multislice| / (max - min of the PRISM image)`` over
-#: the checked positions: above it ``simulate`` warns (benchmarks/PRISM_WINDOW.md)
+#: tolerance on ``error = max |PRISM - multislice| / contrast`` over the checked
+#: positions (``contrast``: max - min of the image and the multislice values); above it
+#: ``simulate`` warns (benchmarks/PRISM_WINDOW.md)
 TOLERANCE = 0.1
 
 
@@ -54,8 +55,9 @@ def prism_check(potential, microscope, scan_x, scan_y, image, probes, workers=No
     -------
     dict (JSON-serialisable): ``probes``, ``positions`` (x, y) [Angstrom], ``pixels`` (row,
     col) on the scan grid, ``prism`` and ``multislice`` values (fraction of the beam),
-    ``error`` = ``max |prism - multislice| / (max - min of image)`` (a fraction of the
-    image contrast), ``error_mean`` = the same over the image mean, ``tolerance``, ``defocus``
+    ``error`` = ``max |prism - multislice| / contrast(image, multislice)`` (a fraction of
+    the image contrast), ``error_mean`` = the same over the image mean, ``tolerance``,
+    ``defocus``
     [Angstrom] (deterministic: no timing, so that images and their records reproduce).
     """
     image = np.asarray(image, dtype=np.float64)
@@ -67,7 +69,7 @@ def prism_check(potential, microscope, scan_x, scan_y, image, probes, workers=No
     return {"probes": len(pixels), "positions": xy.tolist(),
             "pixels": [[int(j), int(i)] for j, i in pixels],
             "prism": pr.tolist(), "multislice": ms.tolist(),
-            "error": _ratio(diff, float(image.max() - image.min())),
+            "error": _ratio(diff, contrast(image, ms)),
             "error_mean": _ratio(diff, float(image.mean())),
             "tolerance": TOLERANCE, "defocus": float(microscope.defocus)}
 
@@ -81,10 +83,18 @@ def failure_line(record, interpolation, window, thickness):
         return None
     return (f"PRISM interpolation={interpolation} ({window[0]:.2f} x {window[1]:.2f} A probe "
             f"windows) at {thickness:.1f} A thickness: measured error {record['error']:.3g} "
-            f"(max |PRISM - multislice| at {record['probes']} probe positions / image max - min) > "
+            f"(max |PRISM - multislice| at {record['probes']} probe positions / image contrast) > "
             f"tolerance {record['tolerance']:g}; the probe outgrows its window (use a smaller "
             "interpolation, or one whose window is a whole number of unit cells; "
             "docs/physics.md)")
+
+
+def contrast(image, reference):
+    """Image contrast [fraction of the beam]: max - min over the PRISM ``image`` and the
+    multislice ``reference`` values (a PRISM image that lost its peaks, e.g. half the
+    column intensity on a thick incommensurate window, would otherwise shrink the scale
+    and overstate its error)."""
+    return float(max(image.max(), np.max(reference)) - min(image.min(), np.min(reference)))
 
 
 def _ratio(a, b):
