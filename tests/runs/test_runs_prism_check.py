@@ -51,3 +51,51 @@ def test_strict_fails_the_item_simulation(monkeypatch):
     cell = orient(prototype("fcc", elements="Au"), (0, 0, 1), size=4.08)
     with pytest.raises(pc.PrismAccuracyError, match="interpolation=2"):
         simulate_cell(cell, physics, seed=1)
+
+
+RUN = """
+[run]
+seed = 3
+[simulation]
+method = "prism"
+interpolation = 2
+preset = "fast"
+phonons = 0
+pixels = 16
+size = 8.0
+{extra}
+[output]
+conditions = ["raw", "clean"]
+png = false
+[[structures]]
+prototype = "fcc"
+elements = "Au"
+uvw = [[0, 0, 1]]
+"""
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_every_stored_item_carries_the_check_and_strict_fails_it(tmp_path, monkeypatch, strict):
+    import json
+
+    import synthstem.physics.prism_check as pc
+    from synthstem.io.hdf5 import read_item
+    from synthstem.runs.config import load_config
+    from synthstem.runs.run import run_dataset
+
+    if strict:
+        monkeypatch.setattr(pc, "TOLERANCE", -1.0)  # every measured error exceeds it
+    path = tmp_path / "c.toml"
+    path.write_text(RUN.format(extra="prism_strict = true" if strict else ""))
+    out = tmp_path / "data"
+    report = run_dataset(load_config(path), out, workers=1, progress=False)
+    items = sorted((out / "items").glob("*.h5"))
+    if strict:
+        assert not report.ok and not items
+        failures = json.loads((out / "failures.json").read_text())
+        assert "PrismAccuracyError" in failures[0]["error"]
+        assert "interpolation=2" in failures[0]["error"]
+    else:
+        assert report.ok and len(items) == 1
+        check = read_item(items[0]).params["simulation"]["prism_check"]
+        assert check["probes"] == 4 and check["error"] >= 0 and len(check["multislice"]) == 4

@@ -27,6 +27,11 @@ DEFAULT_PROBES = 4
 TOLERANCE = 0.1
 
 
+#: smallest contrast and mean [fraction of the beam] the error is divided by: below it
+#: (vacuum, a few light atoms) both methods' values are rounding noise
+SCALE_FLOOR = 1e-6
+
+
 class PrismAccuracyWarning(UserWarning):
     """PRISM's measured error exceeds the tolerance (``simulate`` issues it by default)."""
 
@@ -56,8 +61,8 @@ def prism_check(potential, microscope, scan_x, scan_y, image, probes, workers=No
     dict (JSON-serialisable): ``probes``, ``positions`` (x, y) [Angstrom], ``pixels`` (row,
     col) on the scan grid, ``prism`` and ``multislice`` values (fraction of the beam),
     ``error`` = ``max |prism - multislice| / contrast(image, multislice)`` (a fraction of
-    the image contrast), ``error_mean`` = the same over the image mean, ``tolerance``,
-    ``defocus``
+    the image contrast), ``error_mean`` = the same over the image mean (both scales at
+    least ``SCALE_FLOOR``), ``tolerance``, ``defocus``
     [Angstrom] (deterministic: no timing, so that images and their records reproduce).
     """
     image = np.asarray(image, dtype=np.float64)
@@ -69,8 +74,8 @@ def prism_check(potential, microscope, scan_x, scan_y, image, probes, workers=No
     return {"probes": len(pixels), "positions": xy.tolist(),
             "pixels": [[int(j), int(i)] for j, i in pixels],
             "prism": pr.tolist(), "multislice": ms.tolist(),
-            "error": _ratio(diff, contrast(image, ms)),
-            "error_mean": _ratio(diff, float(image.mean())),
+            "error": diff / max(contrast(image, ms), SCALE_FLOOR),
+            "error_mean": diff / max(float(image.mean()), SCALE_FLOOR),
             "tolerance": TOLERANCE, "defocus": float(microscope.defocus)}
 
 
@@ -96,7 +101,3 @@ def contrast(image, reference):
     and overstate its error)."""
     return float(max(image.max(), np.max(reference)) - min(image.min(), np.min(reference)))
 
-
-def _ratio(a, b):
-    """``a / b`` for ``b > 0``; else 0 when ``a`` is 0 (a flat image, exact), else inf."""
-    return a / b if b > 0 else (0.0 if a == 0 else float("inf"))
