@@ -99,3 +99,23 @@ def test_every_stored_item_carries_the_check_and_strict_fails_it(tmp_path, monke
         assert report.ok and len(items) == 1
         check = read_item(items[0]).params["simulation"]["prism_check"]
         assert check["probes"] == 4 and check["error"] >= 0 and len(check["multislice"]) == 4
+        flagged = check["error"] > check["tolerance"]
+        assert report.prism_flagged == ([{"item": str(items[0].relative_to(out)),
+                                          "error": check["error"]}] if flagged else [])
+
+
+def test_the_run_command_reports_items_above_the_tolerance(tmp_path, monkeypatch, capsys):
+    import synthstem.physics.prism_check as pc
+    from synthstem.cli import main
+
+    monkeypatch.setattr(pc, "TOLERANCE", -1.0)  # every measured error exceeds it
+    path = tmp_path / "c.toml"
+    path.write_text(RUN.format(extra=""))
+    args = ["run", str(path), "--out", str(tmp_path / "data"), "--workers", "1", "--no-progress",
+            "--no-preview"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "warning: PRISM accuracy check above the tolerance in 1 item(s)" in err
+    # a resumed run (the item already there) still reports it
+    assert main(args) == 0
+    assert "above the tolerance in 1 item(s)" in capsys.readouterr().err
