@@ -37,8 +37,12 @@ def run(atoms, f, scan, **kw):
 
 def test_positions_brightest_first_dimmest_last_distinct():
     image = np.array([[3.0, 9.0, 1.0], [5.0, 0.5, 7.0]])
-    assert check_positions(image, 4) == [(0, 1), (1, 0), (0, 0), (1, 1)]  # ranks 0, 2, 3, 5
+    assert check_positions(image, 4) == [(0, 1), (1, 2), (1, 0), (1, 1)]  # ranks 0, 1, 2, 5
     assert check_positions(image, 2) == [(0, 1), (1, 1)]
+    assert check_positions(image, 1) == [(0, 1)]
+    noise = np.random.default_rng(0).random((24, 24))
+    rank = np.argsort(np.argsort(-noise.ravel())).reshape(noise.shape)
+    assert [rank[p] for p in check_positions(noise, 4)] == [0, 7, 68, 575]  # 576^(k/3) - 1
     many = check_positions(image, 50)  # at most one per pixel
     assert len(many) == image.size and len(set(many)) == image.size
     flat = check_positions(np.zeros((2, 2)), 3)

@@ -7,8 +7,8 @@ cell whose window is not a whole number of unit cells the replicas sit on other 
 and the image goes wrong (SrTiO3 [001], f=2 on 5.9 A windows: NCC 0.84 against f=1 at
 51 A, abTEM 1.0.11 gives 0.87; docs/physics.md). The error is invisible in the image itself,
 so ``simulate`` measures it: after the PRISM scan of the first frozen-phonon configuration
-at the focal point of largest weight, a few scan positions (brightest, dimmest and evenly
-spaced quantiles between) are recomputed by multislice through the same potential slices
+at the focal point of largest weight, a few scan positions (brightest, dimmest and
+geometrically spaced ranks between) are recomputed by multislice through the same potential slices
 with the same optics, and compared with PRISM's values at those positions (before the
 configuration average and the Fourier interpolation).
 """
@@ -41,14 +41,19 @@ class PrismAccuracyError(ValueError):
 
 
 def check_positions(image, probes):
-    """Scan-grid indices ``(row, col)`` of ``probes`` positions of ``image``, brightest
-    first, dimmest last, evenly spaced quantiles between (ties: lowest flat index;
-    duplicates removed, so at most ``image.size`` positions)."""
+    """Scan-grid indices ``(row, col)`` of ``min(probes, image.size)`` distinct positions of
+    ``image``: the brightest first, the dimmest last (one probe: the brightest), ranks
+    between spaced geometrically (rank ``~N^(k/(n-1))`` of ``N`` values, brightest = 0):
+    most probes on the bright columns, where PRISM's errors are largest
+    (benchmarks/PRISM_WINDOW.md). Ties: lowest flat index first."""
     flat = np.asarray(image).ravel()
     order = np.argsort(-flat, kind="stable")  # brightest first
-    ranks = np.rint(np.linspace(0, flat.size - 1, min(probes, flat.size))).astype(np.int64)
-    picked = list(dict.fromkeys(int(order[r]) for r in ranks))
-    return [divmod(p, image.shape[1]) for p in picked]
+    size, n = flat.size, min(probes, flat.size)
+    ranks = [0]
+    for k in range(1, n):
+        r = max(int(round(size ** (k / (n - 1)))) - 1, ranks[-1] + 1)
+        ranks.append(min(r, size - n + k))  # room left for the remaining ranks
+    return [divmod(int(order[r]), image.shape[1]) for r in ranks]
 
 
 def prism_check(potential, microscope, scan_x, scan_y, image, probes, workers=None,
