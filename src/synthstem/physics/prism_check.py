@@ -8,9 +8,9 @@ and the image goes wrong (SrTiO3 [001], f=2 on 5.9 A windows: NCC 0.84 against f
 51 A, abTEM 1.0.11 gives 0.87; docs/physics.md). The error is invisible in the image itself,
 so ``simulate`` measures it: after the PRISM scan of the first frozen-phonon configuration
 at the focal point of largest weight, a few scan positions (brightest, dimmest and
-geometrically spaced ranks between) are recomputed by multislice through the same potential slices
-with the same optics, and compared with PRISM's values at those positions (before the
-configuration average and the Fourier interpolation).
+geometrically spaced ranks between) are recomputed by multislice through the same
+potential slices with the same optics, and compared with PRISM's values at those
+positions (before the configuration average and the Fourier interpolation).
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ DEFAULT_PROBES = 4
 #: positions (``contrast``: max - min of the image and the multislice values); above it
 #: ``simulate`` warns (benchmarks/PRISM_WINDOW.md)
 TOLERANCE = 0.1
-
-
 #: smallest contrast and mean [fraction of the beam] the error is divided by: below it
 #: (vacuum, a few light atoms) both methods' values are rounding noise
 SCALE_FLOOR = 1e-6

@@ -195,10 +195,9 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         PRISM only: number of scan positions recomputed by exact multislice through the
         first configuration's potential slices (0 = off, no cost); the measured error
         ``max |PRISM - multislice|`` over the image contrast is recorded in
-        ``params["prism_check"]`` and a
-        ``PrismAccuracyWarning`` is issued above ``prism_check.TOLERANCE``
-        (``synthstem.physics.prism_check``; costs ~``prism_check / n_beams`` of one
-        configuration's S-matrix).
+        ``params["prism_check"]`` and a ``PrismAccuracyWarning`` is issued above
+        ``prism_check.TOLERANCE`` (``synthstem.physics.prism_check``; costs
+        ~``prism_check / n_beams`` of one configuration's S-matrix).
     prism_strict : bool
         Raise ``PrismAccuracyError`` (a ValueError) instead of warning when the check fails.
 
