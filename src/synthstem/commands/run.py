@@ -37,6 +37,12 @@ def run(args):
     print(f"items: {report.done} made, {report.skipped} already there, "
           f"{len([f for f in report.failed if f.get('index', -1) >= 0])} failed, "
           f"{report.n_items} planned; {report.wall:.1f} s")
+    if report.prism_flagged:
+        worst = max(report.prism_flagged, key=lambda r: r["error"])
+        print(f"warning: PRISM accuracy check above the tolerance in {len(report.prism_flagged)} "
+              f"item(s) (largest error {worst['error']:.3g} in {worst['item']}): see "
+              "params['simulation']['prism_check'] and docs/physics.md (PRISM accuracy check)",
+              file=sys.stderr)
     e = report.exports
     if e and e.get("skipped"):
         print(f"exports: {out / 'annotations'} kept: {e['skipped']}")

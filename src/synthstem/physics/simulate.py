@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -30,6 +31,8 @@ from .._version import __version__
 from ..random import as_rng
 from . import backend
 from . import parametrization as param
+from .prism_check import (DEFAULT_PROBES, PrismAccuracyError, PrismAccuracyWarning,
+                          failure_line, prism_check as prism_check_probes)
 from .incoherent import INCOHERENT_EXPONENT, INCOHERENT_SCALE, INCOHERENT_WIDTH, incoherent_image
 from .optics import Microscope, choose_gpts, fft_friendly
 from ..structures.thermal import ADP_KEY, rms_per_atom, thermal_displacements
@@ -135,7 +138,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
              slice_thickness=0.25, phonons=0, seed=None, parametrization="lobato",
              workers=None, progress=False, *, phonon_rms=DEFAULT_PHONON_RMS,
              sampling=None, scan_pixels=None, projection="finite", focal_points=7,
-             device="cpu"):
+             device="cpu", prism_check=DEFAULT_PROBES, prism_strict=False):
     """Simulate a HAADF-STEM image of a periodic supercell.
 
     Parameters
@@ -188,6 +191,15 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         Where PRISM and multislice run: "gpu" runs the same steps on CuPy arrays
         (complex64; needs ``synthstem[gpu]`` and a CUDA device, else ``ValueError``).
         The potential, the incoherent method (physics/incoherent.py) and the interpolation stay on the CPU.
+    prism_check : int
+        PRISM only: number of scan positions recomputed by exact multislice through the
+        first configuration's potential slices (0 = off, no cost); the measured error
+        ``max |PRISM - multislice|`` over the image contrast is recorded in
+        ``params["prism_check"]`` and a ``PrismAccuracyWarning`` is issued above
+        ``prism_check.TOLERANCE`` (``synthstem.physics.prism_check``; costs
+        ~``prism_check / n_beams`` of one configuration's S-matrix).
+    prism_strict : bool
+        Raise ``PrismAccuracyError`` (a ValueError) instead of warning when the check fails.
 
     Returns
     -------
@@ -209,6 +221,9 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
     if not (math.isfinite(slice_thickness) and slice_thickness > 0):
         raise ValueError(f"slice_thickness must be > 0 Angstrom, got {slice_thickness}")
     phonons = _check_int("phonons", phonons, 0)
+    prism_check = _check_int("prism_check", prism_check, 0)
+    if not isinstance(prism_strict, (bool, np.bool_)):
+        raise ValueError(f"prism_strict must be True or False, got {prism_strict!r}")
     parametrization = str(parametrization).lower()
     if parametrization not in param.PARAMETRIZATIONS:
         raise ValueError(
@@ -270,6 +285,8 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
     # partial temporal coherence: incoherent Gauss-Hermite average over defocus
     defoci, focal_weights = microscope.focal_series(focal_points)
     scopes = [replace(microscope, defocus=float(d)) for d in defoci]
+    check_scope = int(np.argmax(focal_weights))  # the PRISM check's focal point
+    check = None
     for c in range(configs):
         pos = pos0
         if phonons:  # N(0, U) per atom with CIF ADPs, else N(0, phonon_rms^2) per axis
@@ -291,7 +308,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
                 smatrix = scattering_matrix(pot, microscope, interpolation, workers,
                                             progress=progress, device=device)
                 timings["smatrix"] = timings.get("smatrix", 0.0) + time.perf_counter() - t1
-                for scope, weight in zip(scopes, focal_weights):
+                for fi, (scope, weight) in enumerate(zip(scopes, focal_weights)):
                     img, info = prism_scan(pot, scope, scan_x, scan_y, interpolation,
                                            workers=workers, progress=progress, smatrix=smatrix,
                                            device=device)
@@ -299,6 +316,11 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
                     for k, v in info.pop("timings").items():
                         timings[k] = timings.get(k, 0.0) + v
                     accum += weight * img
+                    if prism_check and c == 0 and fi == check_scope:
+                        t2 = time.perf_counter()
+                        check = prism_check_probes(pot, scope, scan_x, scan_y, img, prism_check,
+                                                   workers, device)
+                        timings["prism_check"] = time.perf_counter() - t2
             else:
                 from .multislice import multislice_scan
 
@@ -358,6 +380,13 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         params["prism_window"] = info["window"]
         params["smatrix_gpts"] = info["smatrix_gpts"]
         params["smatrix_bytes"] = info["smatrix_bytes"]
+    if check is not None:
+        params["prism_check"] = check
+        line = failure_line(check, interpolation, (ly / interpolation, lx / interpolation), lz)
+        if line is not None:
+            if prism_strict:
+                raise PrismAccuracyError(line)
+            warnings.warn(line, PrismAccuracyWarning, stacklevel=2)
     if method == "incoherent":
         params["incoherent"] = {"scale": INCOHERENT_SCALE, "exponent": INCOHERENT_EXPONENT,
                                 "width": INCOHERENT_WIDTH}

@@ -50,8 +50,10 @@ def subcell_shift(atoms, uvw, rng):
 def simulate_cell(cell, physics, seed):
     """Simulate an oriented cell with a task's ``physics`` parameters and a phonon seed."""
     sim = physics["simulation"]
-    # projection, sampling, device: set by every planned task (older task dicts: simulate's)
-    extra = {k: sim[k] for k in ("projection", "sampling", "device") if k in sim}
+    # projection, sampling, device, prism_check/strict: set by every planned task (older
+    # task dicts: simulate's)
+    extra = {k: sim[k] for k in ("projection", "sampling", "device", "prism_check",
+                                 "prism_strict") if k in sim}
     return simulate(cell, microscope=Microscope(**physics["microscope"]), pixels=sim["pixels"],
                     method=sim["method"], interpolation=sim["interpolation"],
                     slice_thickness=sim["slice_thickness"], phonons=sim["phonons"],

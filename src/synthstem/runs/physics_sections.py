@@ -12,6 +12,7 @@ from typing import Literal, Optional, Union
 from pydantic import Field, field_validator, model_validator
 
 from ..distributions import Spec
+from ..physics.prism_check import DEFAULT_PROBES as PRISM_CHECK_PROBES
 from ..physics.simulate import DATASET_DEFAULTS, FAST
 from ..variation import check_specs
 from .model import DRAWN, Model, checked_spec
@@ -107,6 +108,14 @@ class SimulationSection(Model):
                     "contrast ~3x; 8 keeps the per-pixel scatter near 15 %, docs/physics.md)")
     phonon_rms: Union[float, dict[str, float]] = Field(
         0.08, description="RMS displacement per axis [Angstrom], one value or {element: value}")
+    prism_check: int = Field(
+        PRISM_CHECK_PROBES, ge=0, le=64,
+        description="PRISM: probe positions recomputed by exact multislice to measure PRISM's "
+                    "error, recorded in every item (params['simulation']['prism_check']); "
+                    "warns above the tolerance (0: off; docs/physics.md)")
+    prism_strict: bool = Field(
+        False, description="PRISM: fail the item (instead of warning) when the measured "
+                           "error exceeds the tolerance")
 
     @model_validator(mode="before")
     @classmethod

@@ -48,6 +48,8 @@ class RunReport:
     wall: float = 0.0
     exports: dict | None = None
     interrupted: bool = False
+    #: items whose PRISM accuracy check exceeded its tolerance: {'item', 'error'}
+    prism_flagged: list = field(default_factory=list)
 
     @property
     def ok(self):
@@ -146,6 +148,14 @@ def _remove_if_unused(out, top):
         return
 
 
+def _row(task, item, report):
+    """The key.csv row of a written item; notes a failed PRISM check in ``report``."""
+    check = item.params.get("simulation", {}).get("prism_check")
+    if check and check["error"] > check["tolerance"]:
+        report.prism_flagged.append({"item": task.h5, "error": check["error"]})
+    return key_row(task, item)
+
+
 def _run_locked(config, out, tasks, workers, scheduler, progress, builder):
     previous = previous_manifest(out, config)
     remove_temporaries(out)
@@ -156,7 +166,7 @@ def _run_locked(config, out, tasks, workers, scheduler, progress, builder):
     for task in tasks:
         if item_complete(task):
             manifest.record(task, {rel: sha256(out / rel) for rel in task.files()})
-            rows[task.h5] = key_row(task, read_item(out / task.h5))
+            rows[task.h5] = _row(task, read_item(out / task.h5), report)
             report.skipped += 1
         else:
             todo.append(task)
@@ -175,7 +185,7 @@ def _run_locked(config, out, tasks, workers, scheduler, progress, builder):
                                           interrupt=interrupt):
                 if result["ok"]:
                     manifest.record(task, result["files"])
-                    rows[task.h5] = key_row(task, read_item(out / task.h5))
+                    rows[task.h5] = _row(task, read_item(out / task.h5), report)
                     for k, v in result["timings"].items():
                         report.timings[k] = report.timings.get(k, 0.0) + v
                     report.done += 1
