@@ -2,6 +2,11 @@
 
     python3 benchmarks/bench_equal_accuracy.py --abtem-python /tmp/abtem_optics/bin/python \
         --v01-src /work/baseline/tree/src [--json out.json] [--confirm-reference]
+        [--ladder abtem=0.0125:0.25:finite]
+    python3 benchmarks/bench_equal_accuracy.py --projection-study --abtem-python ... \
+        [--study-samplings 0.05,0.025,0.0125,0.00625] [--study-dz 0.25]
+
+Results and discussion: benchmarks/EQUAL_ACCURACY.md.
 
 Cell: SrTiO3 [001], 4 x 4 x 4 cubic cells (15.62 x 15.62 A laterally, periodic, so the
 PRISM f=4 window is one unit cell), the crystal moved 1 A down along z inside a
@@ -354,7 +359,11 @@ def main(argv=None):
         LADDERS[code] = [(x if x == "detector" else float(x), float(dz), proj)
                          for x, dz, proj in (r.split(":") for r in rungs.split(","))]
     codes = [c for c in args.codes.split(",") if c]
+    unknown = sorted(set(codes) - set(LADDERS))
+    if unknown:
+        raise ValueError(f"--codes: unknown code(s) {unknown}; known: {sorted(LADDERS)}")
     if "abtem" in codes and not args.abtem_python:
+        print("# no --abtem-python: abTEM skipped")
         codes.remove("abtem")
     atoms, tiny = srtio3(args.cells_z), srtio3(1)
     positions = phonon_positions(atoms, args.phonons, args.seed)
