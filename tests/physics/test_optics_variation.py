@@ -40,6 +40,9 @@ def test_bad_optics_are_clear_errors(kwargs, name):
 def test_focal_spread_equals_explicit_average(method, kw):
     atoms = srtio3(2, 2, 2)
     scope = Microscope(focal_spread=50, Cs=2e4, defocus=10)
+    # the comparisons are PRISM with PRISM on 1-cell windows: its own accuracy (checked by
+    # prism_check, tests/physics/test_prism_check.py) cancels, so the check is off
+    kw = {**kw, "prism_check": 0} if method == "prism" else kw
     common = dict(pixels=16, scan_pixels=8, method=method, workers=1, **kw, **FAST)
     result = simulate(atoms, scope, focal_points=5, **common)
     d, w = scope.focal_series(5)
@@ -58,7 +61,8 @@ def test_focal_spread_converges_to_a_fine_average():
     atoms = srtio3(2, 2, 4)
     sigma = 50.0
     scope = Microscope(focal_spread=sigma)
-    common = dict(pixels=16, scan_pixels=8, method="prism", interpolation=2, workers=1, **FAST)
+    common = dict(pixels=16, scan_pixels=8, method="prism", interpolation=2, workers=1,
+                  prism_check=0, **FAST)  # PRISM against PRISM: its own error cancels
     dd = np.linspace(-5, 5, 41) * sigma
     pdf = np.exp(-dd**2 / (2 * sigma**2))
     pdf /= pdf.sum()
