@@ -329,23 +329,23 @@ def orient(atoms, uvw, size=25.0, structure_id=0, source="", allow_large_indices
     positions += shift
     origin = shift  # the lattice origin sat at 0 in the centred frame
 
-    cube = Atoms(numbers=atoms.numbers[which], positions=positions,
-                 cell=np.diag([size_value, size_value, depth]), pbc=True)
-    for key, value in _carried_arrays(atoms, which, rotation).items():
-        cube.set_array(key, value)
-    return OrientedCell(
-        atoms=cube,
-        size=size_value,
-        uvw=uvw,
-        hkl=hkl_plane(cell, uvw),
-        formula=chemical_formula(atoms),
-        source=str(source),
-        structure_id=int(structure_id),
-        spacegroup=spacegroup_of(atoms),
-        rotation=rotation,
-        origin=origin,
-        thickness=depth,
-    )
+    return _oriented_cell(atoms, cell, uvw, which, positions, (size_value, size_value, depth),
+                          rotation, rotation, structure_id, source, origin=origin)
+
+
+def _oriented_cell(atoms, cell, uvw, which, positions, extent, rotation, transform,
+                   structure_id, source, **fields):
+    """The ``OrientedCell`` of atoms ``which`` of ``atoms`` placed at ``positions`` in an
+    orthogonal box ``extent`` [Angstrom]; per-atom arrays carried through ``transform``
+    (the rotation, times the strain of a periodic cell); ``fields``: the rest of the record."""
+    out = Atoms(numbers=atoms.numbers[which], positions=positions, cell=np.diag(extent),
+                pbc=True)
+    for key, value in _carried_arrays(atoms, which, transform).items():
+        out.set_array(key, value)
+    return OrientedCell(atoms=out, size=float(extent[0]), uvw=uvw, hkl=hkl_plane(cell, uvw),
+                        formula=chemical_formula(atoms), source=str(source),
+                        structure_id=int(structure_id), spacegroup=spacegroup_of(atoms),
+                        rotation=rotation, thickness=float(extent[2]), **fields)
 
 
 def _orient_periodic(atoms, cell, uvw, rotation, size, depth, structure_id, source, max_strain):
@@ -365,23 +365,8 @@ def _orient_periodic(atoms, cell, uvw, rotation, size, depth, structure_id, sour
     extent = np.array([length, length, depth])
     lab = np.column_stack([(abc[:, 0] + 0.5) * length, (abc[:, 1] + 0.5) * length, abc[:, 2] + depth / 2])
     lab = np.clip(lab, 0.0, np.nextafter(extent, 0.0))
-    out = Atoms(numbers=atoms.numbers[which], positions=lab, cell=np.diag(extent), pbc=True)
-    for key, value in _carried_arrays(atoms, which, frame.deformation @ rotation).items():
-        out.set_array(key, value)
-    return OrientedCell(
-        atoms=out,
-        size=length,
-        uvw=uvw,
-        hkl=hkl_plane(cell, uvw),
-        formula=chemical_formula(atoms),
-        source=str(source),
-        structure_id=int(structure_id),
-        spacegroup=spacegroup_of(atoms),
-        rotation=rotation,
-        origin=np.array([length / 2, length / 2, depth / 2]),
-        thickness=depth,
-        boundary="periodic",
-        deformation=frame.deformation.copy(),
-        strain=frame.strain,
-        lattice_vectors=frame.indices,
-    )
+    return _oriented_cell(atoms, cell, uvw, which, lab, extent, rotation,
+                          frame.deformation @ rotation, structure_id, source,
+                          origin=np.array([length / 2, length / 2, depth / 2]),
+                          boundary="periodic", deformation=frame.deformation.copy(),
+                          strain=frame.strain, lattice_vectors=frame.indices)
