@@ -1,12 +1,13 @@
 import itertools
 import json
+import shutil
 
 import h5py
 import ml_data
 import numpy as np
 import pytest
 
-from synthstem.evaluate import match_points, score_columns
+from synthstem.evaluate import match_points, score_columns, visible_columns
 from synthstem.loaders import open_dataset
 
 IMAGE = "000001.000001-stem00-clean"  # SrTiO3 [001], 12 A, 64 px: 0.1875 A per pixel
@@ -101,20 +102,81 @@ def test_wrong_class_costs_one_match_of_that_class(tiny):
     assert r["classes"]["O"]["f1"] == 1.0
 
 
-def test_visible_only_ignores_unresolved_columns(tiny):
-    truth = _truth(tiny)
-    s = truth[IMAGE]
-    ij = np.rint(s["xy"]).astype(int)
-    visible = s["peak_map"][ij[:, 1], ij[:, 0]]
-    assert 0 < visible.sum() < len(visible)  # some columns (O) are not resolved
+def _visible_slow(xy, peak_map, radius=2.5):
+    """The peak-map rule written out: a column is visible when some peak pixel lies within
+    ``radius`` of it and no other column position is nearer to that pixel."""
+    visible = [False] * len(xy)
+    for y, x in zip(*np.nonzero(peak_map)):
+        d = [float(np.hypot(x - cx, y - cy)) for cx, cy in xy]
+        best = min(d)
+        if best <= radius:
+            for k, dk in enumerate(d):
+                if dk == best:  # columns at the same position share the peak
+                    visible[k] = True
+    return np.array(visible, bool)
+
+
+def test_visible_columns_equal_the_slow_rule():
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        n = int(rng.integers(0, 25))
+        xy = rng.uniform(-2, 20, (n, 2))
+        if n > 3:
+            xy[1] = xy[0]  # a repeated position
+        pm = rng.random((18, 18)) < 0.04
+        np.testing.assert_array_equal(visible_columns(xy, pm), _visible_slow(xy, pm))
+
+
+def test_visible_columns_find_a_peak_away_from_the_rounded_position():
+    xy = np.array([[4.4, 4.4], [12.0, 12.0]])
+    pm = np.zeros((16, 16), bool)
+    pm[6, 5] = True  # 1.8 px from the first column, not at rint(xy) = (4, 4)
+    assert visible_columns(xy, pm).tolist() == [True, False]
+    pm[6, 5], pm[9, 9] = False, True  # 4.2 px from both: nobody's peak
+    assert visible_columns(xy, pm).tolist() == [False, False]
+
+
+def test_visible_columns_of_the_dataset_follow_find_peaks(tiny):
+    """The column each stored peak was assigned to by find_peaks is the visible one."""
+    from synthstem.labels.peaks import find_peaks
+    s = _truth(tiny)[IMAGE]
+    raw = open_dataset(tiny, conditions="raw", target=["columns"])[0]["image"]
+    peaks, column = find_peaks(raw, s["xy"])
+    cols = np.unique(s["xy"], axis=0)
+    expected = np.zeros(len(cols), bool)
+    expected[column] = True
+    np.testing.assert_array_equal(visible_columns(cols, s["peak_map"]), expected)
+
+
+def test_visible_only_ignores_unresolved_columns(tiny, tmp_path):
+    s = _truth(tiny)[IMAGE]
+    visible = visible_columns(s["xy"], s["peak_map"])
+    np.testing.assert_array_equal(visible, _visible_slow(s["xy"], s["peak_map"]))
+    assert visible.all()  # every column of this clean SrTiO3 [001] image is resolved
+    # a copy of the dataset whose peak map lost the peaks of 5 columns (as if unresolved)
+    data = tmp_path / "data"
+    shutil.copytree(tiny, data)
+    gone = [0, 3, 7, 20, 30]
+    item_file = next(data.rglob(IMAGE.partition("-")[0] + ".h5"))
+    with h5py.File(item_file, "r+") as f:
+        pm = f["haadf/peak_map_clean"][()]
+        cols = np.unique(s["xy"], axis=0)
+        ys, xs = np.nonzero(pm)
+        owner = np.argmin(np.hypot(xs[:, None] - cols[None, :, 0], ys[:, None] - cols[None, :, 1]), axis=1)
+        for k in np.flatnonzero(np.isin(owner, [np.flatnonzero((cols == s["xy"][g]).all(1))[0] for g in gone])):
+            pm[ys[k], xs[k]] = 0
+        f["haadf/peak_map_clean"][...] = pm
+    s = _truth(data)[IMAGE]
+    visible = visible_columns(s["xy"], s["peak_map"])
+    assert np.flatnonzero(~visible).tolist() == gone
     pred = {IMAGE: [[float(x), float(y)] for (x, y), v in zip(s["xy"], visible) if v]}
-    assert score_columns(pred, tiny, visible_only=True)["all"]["f1"] == 1.0
-    r = score_columns(pred, tiny)
+    assert score_columns(pred, data, visible_only=True)["all"]["f1"] == 1.0
+    r = score_columns(pred, data)
     assert r["all"]["recall"] == pytest.approx(visible.sum() / len(visible))
     # a prediction on an unresolved column is neither a true nor a false positive
-    x, y = s["xy"][np.flatnonzero(~visible)[0]]
+    x, y = s["xy"][gone[0]]
     pred[IMAGE].append([float(x), float(y)])
-    r = score_columns(pred, tiny, visible_only=True)["all"]
+    r = score_columns(pred, data, visible_only=True)["all"]
     assert (r["tp"], r["fp"], r["fn"]) == (visible.sum(), 0, 0)
 
 

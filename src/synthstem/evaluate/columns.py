@@ -7,9 +7,12 @@ recall = TP / true columns, F1 their harmonic mean. Per class, predictions of cl
 matched to true columns of class c only; 'all' matches regardless of class.
 
 Truth: every column of the structure the image shows whose position lies in the image
-(docs/ml.md). With ``visible_only`` the columns without a peak-map pixel (not resolved
+(docs/ml.md). With ``visible_only`` the columns that own no peak-map pixel (not resolved
 in the image) are *ignored*: predictions matched to them count neither as true nor false
-positives, and missing them is no false negative.
+positives, and missing them is no false negative. A column owns a peak pixel by the
+peak-map rule itself (``synthstem.labels.peaks``): the pixel lies within ``RADIUS`` (2.5 px)
+of the column and the column is the nearest one to it; the pixel need not be at the
+column's rounded position (:func:`visible_columns`).
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from collections import defaultdict
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
+from ..labels.peaks import RADIUS
 from .predictions import TruthReader, load_json, number
 
-__all__ = ["match_points", "parse_columns", "score_columns", "prf"]
+__all__ = ["match_points", "parse_columns", "score_columns", "prf", "visible_columns"]
 
 
 def match_points(pred, true, threshold):
@@ -46,6 +51,35 @@ def match_points(pred, true, threshold):
     rows, cols = linear_sum_assignment(np.where(ok, dist, big))
     keep = ok[rows, cols]
     return rows[keep], cols[keep], dist[rows[keep], cols[keep]]
+
+
+def visible_columns(xy, peak_map, radius=RADIUS):
+    """Which columns own a peak-map pixel, by the peak-map rule (``labels.peaks``).
+
+    Every True pixel of ``peak_map`` is assigned to its nearest column; the column is
+    visible when that distance is at most ``radius`` [px].
+
+    Parameters
+    ----------
+    xy : (M, 2) float
+        Column positions [px] (x = column, y = row), all the columns the map was made from.
+    peak_map : (H, W) bool
+    radius : float
+        Largest peak-to-column distance [px] of the peak-map rule.
+
+    Returns
+    -------
+    (M,) bool
+    """
+    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    ys, xs = np.nonzero(np.asarray(peak_map, bool))
+    if len(xy) == 0 or len(xs) == 0:
+        return np.zeros(len(xy), bool)
+    cols, inverse = np.unique(xy, axis=0, return_inverse=True)  # as find_peaks does
+    dist, idx = cKDTree(cols).query(np.c_[xs, ys].astype(np.float64))
+    owns = np.zeros(len(cols), bool)
+    owns[idx[dist <= radius]] = True
+    return owns[inverse.reshape(-1)]
 
 
 def prf(tp, n_pred, n_true):
@@ -119,7 +153,7 @@ def score_columns(pred, truth_dir, threshold_angstrom=0.5, visible_only=False):
     threshold_angstrom : float
         Matching distance [Angstrom] (converted with each image's pixel size).
     visible_only : bool
-        Ignore true columns without a peak-map pixel (see module docstring).
+        Ignore true columns that own no peak-map pixel (see module docstring).
 
     Returns
     -------
@@ -144,8 +178,8 @@ def score_columns(pred, truth_dir, threshold_angstrom=0.5, visible_only=False):
         txy, tlab = t["xy"][inside], [lab for lab, ok in zip(t["labels"], inside) if ok]
         visible = np.ones(len(txy), bool)
         if visible_only and t["peak_map"] is not None:
-            ij = np.rint(txy).astype(int)
-            visible = t["peak_map"][ij[:, 1], ij[:, 0]]
+            # peaks are assigned among all the columns the map was made from
+            visible = visible_columns(t["xy"], t["peak_map"])[inside]
         tp, n_pred, n_true, d = _count(xy, txy, visible, thr)
         overall.add(tp, n_pred, n_true, d, px)
         cond = name[:-4].partition("-")[2] if name.endswith(".png") else name.partition("-")[2]
