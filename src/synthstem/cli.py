@@ -114,7 +114,13 @@ def _split_debug(argv):
 
 def main(argv=None):
     argv, debug = _split_debug(argv)
-    parser = build_parser()
+    try:
+        parser = build_parser()  # imports the commands: Ctrl-C may come here too
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("synthstem: interrupted", file=sys.stderr)
+        return 130
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()

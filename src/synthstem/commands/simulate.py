@@ -163,6 +163,13 @@ def run(args):
         _Ticker.start(bar, steps[1])
     try:
         result = process_task(task, builder=builder)
+    except KeyboardInterrupt:  # Ctrl-C: the bar is erased, the CLI says "interrupted"
+        if bar is not None:
+            _Ticker.stop()
+            bar.leave = False
+            bar.close()
+            bar = None
+        raise
     finally:
         if bar is not None:
             _Ticker.stop()

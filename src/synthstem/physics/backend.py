@@ -11,8 +11,11 @@ Every physics module asks this module for
   scipy.fft (default, bit-reproducible), or pyFFTW (optional extra ``synthstem[fftw]``,
   GPL) with ``SYNTHSTEM_FFT=fftw`` (plans and scratch buffers in ``fftw_engine``, imported
   only then). CuPy arrays always use cupy.fft;
-- the worker threads: ``available_cpus()`` (CPU affinity, not ``os.cpu_count()``) and one
-  shared thread pool ``pool()``;
+- the worker threads: ``available_cpus()`` (CPU affinity, not ``os.cpu_count()``), one
+  shared thread pool ``pool()`` and ``run_threads`` / ``parallel_map`` on it, which stop
+  promptly on Ctrl-C: the caller's KeyboardInterrupt cancels the queued tasks and the
+  running ones stop at their next ``check_interrupt()`` (between FFT batches, slices,
+  probe tiles), so that no thread computes on after the interrupt;
 - thread-count independent linear algebra: ``matmul(a, b, out)`` sets BLAS to one thread
   (process-wide, once: see ``single_threaded_blas``) and runs it on fixed row blocks
   spread over the pool, so a result never depends on how many BLAS or worker threads the
@@ -27,6 +30,8 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION
+from concurrent.futures import wait as wait_futures
 
 import numpy as np
 import scipy.fft
@@ -118,12 +123,84 @@ def pool():
     return _POOL
 
 
+class Interrupted(KeyboardInterrupt):
+    """Raised in a pool thread by :func:`check_interrupt` when its caller was interrupted."""
+
+
+_LOCAL = threading.local()  # .token: the cancel token of the pool task this thread runs
+
+
+class _Token:
+    """Cancellation of one :func:`run_threads` call (and of the calls nested in it)."""
+
+    def __init__(self, parent):
+        self.event, self.parent = threading.Event(), parent
+
+    def is_set(self):
+        return self.event.is_set() or (self.parent is not None and self.parent.is_set())
+
+
+def check_interrupt():
+    """Raise :class:`Interrupted` in a pool thread whose caller was interrupted (Ctrl-C);
+    a no-op elsewhere (the main thread gets KeyboardInterrupt from Python itself). Called
+    by the physics loops between units of work (FFT batches, slices, probe tiles)."""
+    token = getattr(_LOCAL, "token", None)
+    if token is not None and token.is_set():
+        raise Interrupted
+
+
+def run_threads(fns):
+    """``[fn() for fn in fns]`` on ``pool()`` threads, results in order.
+
+    On any exception of the caller (KeyboardInterrupt while it waits) or of a task, the
+    queued tasks are cancelled, the running ones are told to stop (they raise
+    :class:`Interrupted` at their next :func:`check_interrupt`) and waited for, then the
+    exception is re-raised: no thread is left computing.
+    """
+    token = _Token(getattr(_LOCAL, "token", None))
+
+    def guarded(fn):
+        def task():
+            before = getattr(_LOCAL, "token", None)
+            _LOCAL.token = token
+            try:
+                check_interrupt()
+                return fn()
+            finally:
+                _LOCAL.token = before
+        return task
+
+    futures = []
+    try:
+        futures = [pool().submit(guarded(fn)) for fn in fns]
+        _, pending = wait_futures(futures, return_when=FIRST_EXCEPTION)
+        if pending:  # a task failed: its exception, the others stopped below
+            raise next(f.exception() for f in futures if f.done() and f.exception() is not None)
+        return [f.result() for f in futures]
+    except BaseException:
+        token.event.set()
+        for f in futures:
+            f.cancel()
+        while True:  # a second Ctrl-C must not leave the threads running either
+            try:
+                wait_futures(futures)
+                break
+            except KeyboardInterrupt:
+                continue
+        raise
+
+
 def parallel_map(fn, items, workers):
-    """``[fn(i) for i in items]`` on up to ``workers`` threads of ``pool()`` (in order)."""
+    """``[fn(i) for i in items]`` on up to ``workers`` threads of ``pool()`` (in order);
+    stops promptly on Ctrl-C (see :func:`run_threads`)."""
     items = list(items)
     if resolve_workers(workers) <= 1 or len(items) <= 1:
-        return [fn(i) for i in items]
-    return list(pool().map(fn, items))
+        out = []
+        for i in items:
+            check_interrupt()
+            out.append(fn(i))
+        return out
+    return run_threads([(lambda i=i: fn(i)) for i in items])
 
 
 # -- deterministic GEMM ------------------------------------------------------------

@@ -72,6 +72,7 @@ def transmit_and_propagate(waves, transmissions, propagator, workers=None, final
     """
     n = transmissions.shape[0]
     for i in range(n):
+        backend.check_interrupt()  # a pool thread stops here after Ctrl-C
         multiply(waves, transmissions[i], workers)
         waves = backend.fft2(waves, workers, overwrite=True)
         multiply(waves, propagator, workers)

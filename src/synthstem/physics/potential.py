@@ -72,6 +72,9 @@ _SLAB_U_POINTS = 1024
 _SLAB_CORE_NODES = 96
 #: largest float64 block of slices placed at once by one thread [bytes]
 CHUNK_BYTES = 256 * 2**20
+#: most slices per block of ``potential_slices``: a block is one uninterruptible kernel
+#: call, so Ctrl-C stops the threads within one block (a slice does not depend on its block)
+BLOCK_SLICES = 8
 
 
 @dataclass
@@ -345,8 +348,8 @@ def potential_slices(atoms, gpts, slice_thickness=2.0, parametrization="lobato",
         xs, ys, zs, planes, species = (a[order] for a in (xs, ys, zs, planes, species))
     nthreads = min(workers or 1, n_sl)
     # blocks of slices accumulated in float64, then rounded into ``out``: one block per
-    # thread unless over CHUNK_BYTES (each block walks the atoms that reach it again)
-    m = max(1, min(CHUNK_BYTES // (ny * nx * 8), -(-n_sl // nthreads)))
+    # thread unless over CHUNK_BYTES or BLOCK_SLICES (each block walks the atoms again)
+    m = max(1, min(CHUNK_BYTES // (ny * nx * 8), -(-n_sl // nthreads), BLOCK_SLICES))
     blocks = [(k, min(k + m, n_sl)) for k in range(0, n_sl, m)]
     out = np.empty((n_sl, ny, nx), dtype=dtype)
 

@@ -158,6 +158,7 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
         w = _thread_buffer("smatrix", (b - a, ny, nx), xp)
         shifted_product(w, t1k, prop, biy[a:b], bix[a:b], r0, r1)
         for i in range(1, n_slices):
+            backend.check_interrupt()  # a pool thread stops here after Ctrl-C
             ifft_band(w)
             multiply_batch(w, trans[i])
             if i < n_slices - 1:
@@ -197,8 +198,7 @@ def scattering_matrix(potential, microscope, interpolation, workers=None, batch_
                     with lock:
                         bar.update(n)
 
-        for f in [backend.pool().submit(worker) for _ in range(nthreads)]:
-            f.result()
+        backend.run_threads([worker] * nthreads)
     if bar is not None:
         bar.close()
     return smat, kyb, kxb, amp
@@ -282,6 +282,7 @@ def prism_scan(potential, microscope, scan_x, scan_y, interpolation=4, workers=N
     def run(tile):
         """One tile of probes: gather, GEMM, crop, FFT, detector (all on this thread)."""
         j0, i0 = tile
+        backend.check_interrupt()
         t1 = time.perf_counter()
         j1, i1 = min(j0 + ty, len(scan_y)), min(i0 + tx, len(scan_x))
         sx, sy = start_x[i0:i1], start_y[j0:j1]

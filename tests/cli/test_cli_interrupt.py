@@ -1,0 +1,57 @@
+"""Ctrl-C of ``synthstem simulate``: exit 130 within 3 s, one line, no traceback, no file."""
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+#: a case that computes for minutes (500 frozen-phonon configurations)
+LONG = ["simulate", "--prototype", "perovskite/SrTiO3", "--size", "16", "--pixels", "64",
+        "--phonons", "500", "--conditions", "clean"]
+
+
+def _read_until(proc, marker, timeout):
+    """stderr of ``proc`` up to and including ``marker`` (bytes), or all of it on exit."""
+    data, end = b"", time.monotonic() + timeout
+    fd = proc.stderr.fileno()
+    while marker not in data and time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+def test_ctrl_c_stops_simulate_at_once(tmp_path):
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": SRC}
+    proc = subprocess.Popen([sys.executable, "-m", "synthstem", *LONG, "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        # the progress bar's description is printed when the item starts computing
+        before = _read_until(proc, b"phonon configuration(s)", timeout=600)
+        assert b"phonon configuration(s)" in before, before.decode(errors="replace")
+        time.sleep(1.0)  # inside the simulation
+        assert proc.poll() is None
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, after = proc.communicate(timeout=60)
+        elapsed = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130
+    assert elapsed < 3.0, f"stopped {elapsed:.1f} s after Ctrl-C"
+    text = (before + after).decode()
+    assert "Traceback" not in text and "Exception" not in text
+    # what the terminal shows: the bar is erased (carriage returns), then one line
+    lines = [line.split("\r")[-1] for line in text.rstrip("\n").split("\n")]
+    assert lines == ["synthstem simulate: interrupted"], text
+    assert not out.exists() or not any(out.rglob("*"))  # no file, not even a temporary one
