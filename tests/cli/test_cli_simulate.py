@@ -121,3 +121,31 @@ def test_negative_values_on_the_command_line(tmp_path, capsys):
     assert main(["structure", "preview", "fcc/Cu", "--uvw", "-1,1,0", "--uvw", "[1-10]", "--pixels", "32",
                  "--out", str(png)]) == 0
     assert "(1 x 2 tiles)" in capsys.readouterr().out and png.is_file()
+
+
+def test_help_lists_every_default_as_the_config_has_it():
+    import inspect
+    from pathlib import Path
+
+    from synthstem.commands.simulate import DEFAULTS_HELP
+    from synthstem.physics.simulate import DATASET_DEFAULTS, simulate
+    from synthstem.runs.config import load_config
+
+    c = load_config(None).to_dict()
+    sim, mic = c["simulation"], c["microscope"]
+    text = " ".join(DEFAULTS_HELP.split())
+    assert f"--method {sim['method']} (f={sim['interpolation']})" in text
+    assert f"--pixels {sim['pixels']}," in text and f"--size {sim['size']:g} A" in text
+    assert f"--phonons {sim['phonons']} " in text and f"--preset {sim['preset']}" in text
+    assert c["output"]["conditions"] == "all" and "all 16 conditions" in text
+    assert f"--seed {c['run']['seed']}" in text
+    assert f"--energy {mic['energy'] / 1e3:g}kV" in text and f"--convergence {mic['convergence']:g} mrad" in text
+    assert all(mic[k] == 0 for k in ("defocus", "Cs", "C5", "source_size"))
+    assert "--defocus 0, --cs 0, --c5 0, --source-size 0" in text
+    assert f"--detector {mic['detector'][0]:g} {mic['detector'][1]:g} mrad" in text
+    # simulate() itself: a static lattice unless asked, and said so where users read
+    assert inspect.signature(simulate).parameters["phonons"].default == 0
+    assert sim["phonons"] == DATASET_DEFAULTS["phonons"] == 8
+    assert "static lattice" in simulate.__doc__ and "NOT converged" in simulate.__doc__
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    assert "`phonons=0` is a **static lattice**, which is not converged" in readme

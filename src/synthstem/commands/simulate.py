@@ -7,6 +7,14 @@ write them (``--cs 1.2mm``, ``--defocus -15nm``; a bare number is in Angstrom).
 
 help = "simulate one item (prototype or CIF, one zone axis) into an HDF5 file and PNGs"
 
+#: the defaults without --config (those of a config with no keys: ``synthstem config show``;
+#: tests/cli/test_cli_simulate.py checks them against the config's)
+DEFAULTS_HELP = ("Defaults without --config: --method prism (f=4), --pixels 256, --size 26 A, "
+                 "--phonons 8 (frozen-phonon configurations), --preset converged, all 16 "
+                 "conditions, --seed 0, --energy 200kV, --convergence 20 mrad, --defocus 0, "
+                 "--cs 0, --c5 0, --source-size 0, --detector 100 150 mrad. With --config: "
+                 "the config's values; the options above override them.")
+
 #: default output folder (never the current folder itself)
 DEFAULT_OUT = "synthstem-simulate"
 
@@ -17,6 +25,7 @@ def add_arguments(parser):
     from ..parsing import UVW_HELP, allow_negative_values, parse_energy, parse_length
 
     allow_negative_values(parser)  # '--defocus -15nm', '--uvw -1,1,0'
+    parser.epilog = DEFAULTS_HELP
 
     def checked(parse, what):
         def convert(text):
@@ -44,33 +53,40 @@ def add_arguments(parser):
                         help="TOML config for microscope/simulation/output defaults")
     parser.add_argument("--conditions", nargs="+", default=None,
                         help="conditions (default: the config's, all 16 without a config)")
-    parser.add_argument("--method", choices=["prism", "multislice", "incoherent"], default=None)
-    parser.add_argument("--pixels", type=int, default=None)
-    parser.add_argument("--size", type=float, default=None, help="field of view [Angstrom]")
-    parser.add_argument("--phonons", type=int, default=None, help="frozen-phonon configurations")
+    parser.add_argument("--method", choices=["prism", "multislice", "incoherent"], default=None,
+                        help="simulation method (default prism)")
+    parser.add_argument("--pixels", type=int, default=None, help="image edge (default 256)")
+    parser.add_argument("--size", type=float, default=None,
+                        help="field of view [Angstrom] (default 26)")
+    parser.add_argument("--phonons", type=int, default=None,
+                        help="frozen-phonon configurations (default 8; 0 = static lattice, "
+                             "not converged: HAADF ~60 %% too bright)")
     parser.add_argument("--preset", choices=["converged", "fast"], default=None,
                         help="slice thickness, projection and sampling: 'converged' (default "
                              "without a config) or 'fast' (preview, 10-23x cheaper, HAADF up to "
                              "~35 %% off); overrides the config's values of those keys")
     parser.add_argument("--device", choices=["cpu", "gpu"], default=None,
                         help="'cpu' (default) or 'gpu' (needs synthstem[gpu])")
-    parser.add_argument("--seed", type=int, default=None, help="run seed (default: the config's)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="run seed (default: the config's, 0 without a config)")
     parser.add_argument("--no-png", action="store_true", help="HDF5 only")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     m = parser.add_argument_group("microscope (override the config's [microscope])")
     m.add_argument("--energy", type=checked(parse_energy, "--energy"), default=None,
-                   help="acceleration voltage: 200kV, 300keV or a number in eV")
-    m.add_argument("--convergence", type=float, default=None, help="probe semi-angle [mrad]")
+                   help="acceleration voltage: 200kV, 300keV or a number in eV (default 200kV)")
+    m.add_argument("--convergence", type=float, default=None,
+                   help="probe semi-angle [mrad] (default 20)")
     m.add_argument("--defocus", type=length("--defocus"), default=None,
-                   help="defocus, positive = underfocus: -15nm, 50A, or a number in Angstrom")
+                   help="defocus, positive = underfocus: -15nm, 50A, or a number in Angstrom "
+                        "(default 0)")
     m.add_argument("--cs", dest="Cs", type=length("--cs"), default=None,
-                   help="spherical aberration C30: 1.2mm, -15um, or a number in Angstrom")
+                   help="spherical aberration C30: 1.2mm, -15um, or a number in Angstrom (default 0)")
     m.add_argument("--c5", dest="C5", type=length("--c5"), default=None,
-                   help="fifth-order spherical aberration: 5mm, or a number in Angstrom")
+                   help="fifth-order spherical aberration: 5mm, or a number in Angstrom (default 0)")
     m.add_argument("--source-size", dest="source_size", type=length("--source-size"), default=None,
-                   help="Gaussian source sigma: 0.3A, or a number in Angstrom")
+                   help="Gaussian source sigma: 0.3A, or a number in Angstrom (default 0)")
     m.add_argument("--detector", type=float, nargs=2, default=None, metavar=("INNER", "OUTER"),
-                   help="annular detector angles [mrad]")
+                   help="annular detector angles [mrad] (default 100 150)")
 
 
 MICROSCOPE_OPTIONS = ("energy", "convergence", "defocus", "Cs", "C5", "source_size", "detector")
