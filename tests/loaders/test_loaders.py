@@ -115,7 +115,8 @@ def test_torch_dataloader_two_workers(tiny, tmp_path):
     if os.environ.get("CI"):
         import torch  # on CI a missing torch is a failure
     else:
-        torch = pytest.importorskip("torch")
+        torch = pytest.importorskip("torch", reason="torch is not installed (the optional extra "
+                                    "synthstem[ml]; .ci/run installs it)")
     from torch.utils.data import DataLoader
 
     for path in (tiny, write_store(tiny, tmp_path / "s.h5")):

@@ -78,3 +78,52 @@ def test_page_renders_in_headless_chromium(report, tmp_path):
     pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
     assert pixels.shape == (1600, 1200)
     assert (pixels < 128).mean() > 0.05  # dark gallery images and text, not a white page
+
+
+def test_constants_are_only_keys_present_in_every_item():
+    from synthstem.report.html import _split
+
+    records = [{"a": 1, "b": "x", "note": "cut"}, {"a": 1, "b": "x"}, {"a": 1, "b": "x", "t": 2.0},
+               {"a": 1, "b": "x", "t": 3.0}]
+    numeric, categorical, constant = _split(records)
+    assert constant == {"a": 1, "b": "x"}
+    assert categorical["note"] == {"cut": 1, "(absent)": 3}
+    assert numeric == {"t (2 of 4)": [2.0, 3.0]}
+
+
+def test_a_parameter_appears_once():
+    from synthstem.report.collect import dedupe
+
+    flat = {"settings.drawn.microscope.defocus": 12.0, "settings.microscope.defocus": 12.0,
+            "simulation.microscope.defocus": 12.0, "simulation.phonons": 8,
+            "settings.simulation.phonons": 8, "simulation.n_beams": 69,
+            "simulation.sampling[0]": 0.05, "settings.simulation.sampling": "detector",
+            "simulation.microscope.energy": 3e5, "settings.microscope.energy": 2e5}
+    assert dedupe(flat) == {"settings.microscope.defocus": 12.0, "settings.simulation.phonons": 8,
+                            "simulation.n_beams": 69, "simulation.sampling[0]": 0.05,
+                            "settings.simulation.sampling": "detector",
+                            # different values are different facts: both kept
+                            "simulation.microscope.energy": 3e5, "settings.microscope.energy": 2e5}
+
+
+def test_report_lists_no_parameter_twice(tiny):
+    from synthstem.report.collect import collect
+
+    for item in collect(tiny, gallery=1)["items"]:
+        assert not any(k.startswith(("settings.drawn.", "simulation.microscope.")) for k in item)
+        assert "settings.microscope.energy" in item and "settings.simulation.phonons" in item
+        assert not any(k == "simulation.phonons" for k in item)
+
+
+def test_gallery_samples_the_dataset_and_titles_formula_and_zone_axis(tiny):
+    from synthstem.report.collect import collect, gallery_items, title_of
+
+    assert gallery_items(68, 12) == [0, 6, 12, 18, 24, 30, 37, 43, 49, 55, 61, 67]
+    assert gallery_items(3, 12) == [0, 1, 2] and gallery_items(0, 12) == []
+    assert title_of({"structure": {"formula": "Sr Ti O3"}}, {"uvw_direction": "(1.0, 1.0, 0.0)"}) == "SrTiO3 [110]"
+    assert title_of({}, {"chemical_formula": "'Au'", "uvw_direction": "(-1.0, 1.0, 2.0)"}) == "Au [-1 1 2]"
+    data = collect(tiny)  # default: up to 12 items, here both
+    shown = data["gallery"]["stem00-clean"]
+    assert len(shown) == data["n_items"] == 2
+    assert [t["title"] for t in shown] == ["SrTiO3 [001]", "Au [110]"]
+    assert [len(v) for v in collect(tiny, gallery=1)["gallery"].values()] == [1] * 5

@@ -6,7 +6,8 @@ help = "write an HTML report of a dataset: gallery, parameter distributions, cov
 def add_arguments(parser):
     parser.add_argument("dataset", help="dataset folder")
     parser.add_argument("--out", help="HTML file (default DIR/report.html)")
-    parser.add_argument("-n", "--gallery", type=int, default=4, help="images per condition (default 4)")
+    parser.add_argument("-n", "--gallery", type=int, default=12,
+                        help="gallery items, spread over the dataset (default 12)")
 
 
 def run(args):

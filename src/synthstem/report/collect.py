@@ -12,7 +12,14 @@ from synthstem.loaders.sources import find_items
 from synthstem.labels.masks import elements_of
 from synthstem.loaders.truth import image_names, read_truth
 
-__all__ = ["flatten", "collect"]
+__all__ = ["flatten", "collect", "dedupe", "gallery_items", "title_of"]
+
+#: a parameter recorded under several names appears once: (alias prefix, canonical
+#: prefix); an alias is dropped from an item where the canonical key has the same value
+#: (the drawn values are also in ``settings``; the microscope and simulation settings
+#: are recorded again in ``simulation``)
+ALIASES = (("settings.drawn.", "settings."), ("simulation.microscope.", "settings.microscope."),
+           ("simulation.", "settings.simulation."))
 
 _SKIP = ("seed", "displacements", "displaced", "removed", "added", "sites",
          "atom_indices", "conditions", "smatrix_bytes")
@@ -41,13 +48,52 @@ def flatten(obj, prefix=""):
     return out
 
 
-def collect(dataset_dir, gallery=4, pixel_sample=20000, seed=0):
+def dedupe(flat):
+    """``flat`` without the aliases (:data:`ALIASES`) that repeat a canonical key's value."""
+    out = {}
+    for k, v in flat.items():
+        alias = next(((a, c) for a, c in ALIASES if k.startswith(a)), None)
+        if alias is not None:
+            canonical = alias[1] + k[len(alias[0]):]
+            if canonical in flat and json.dumps(flat[canonical]) == json.dumps(v):
+                continue
+        out[k] = v
+    return out
+
+
+def gallery_items(n_items, n_shown):
+    """Indices of ``n_shown`` items spread evenly over ``n_items`` (first and last included)."""
+    if n_items <= 0 or n_shown <= 0:
+        return []
+    return sorted({int(round(i)) for i in np.linspace(0, n_items - 1, min(n_shown, n_items))})
+
+
+def _uvw_text(text):
+    try:
+        v = [float(x) for x in str(text).strip("()[]' ").replace(",", " ").split()]
+    except ValueError:
+        return str(text)
+    if not v or any(abs(x - round(x)) > 1e-6 for x in v):
+        return str(text)
+    ints = [int(round(x)) for x in v]
+    sep = "" if all(0 <= i < 10 for i in ints) else " "
+    return "[" + sep.join(str(i) for i in ints) + "]"
+
+
+def title_of(item_params, attrs):
+    """'SrTiO3 [001]': the item's formula and zone axis."""
+    formula = (item_params.get("structure") or {}).get("formula") or str(attrs.get("chemical_formula", "?"))
+    return f"{formula.strip(chr(39)).replace(' ', '')} {_uvw_text(attrs.get('uvw_direction', '?'))}"
+
+
+def collect(dataset_dir, gallery=12, pixel_sample=20000, seed=0):
     """Gather the report's data.
 
     Parameters
     ----------
     gallery : int
-        Images per condition in the gallery (the first items in name order).
+        Items in the gallery: that many spread evenly over the dataset (first and last
+        included), one image per item and image dataset, titled with formula and zone axis.
     pixel_sample : int
         Pixels drawn per image for the intensity histograms.
 
@@ -59,18 +105,19 @@ def collect(dataset_dir, gallery=4, pixel_sample=20000, seed=0):
     pixel values}), 'gallery' ({condition: [truth dicts with image]}), 'uvw', 'thickness'.
     """
     files = find_items(dataset_dir)
+    picked = set(gallery_items(len(files), gallery))
     rng = np.random.default_rng(seed)
     items, draws = [], defaultdict(list)
     classes, elements = Counter(), Counter()
     intensities, shown = defaultdict(list), defaultdict(list)
     n_images = 0
-    for path in files:
+    for index, path in enumerate(files):
         with h5py.File(path, "r") as f:
             names = image_names(f)
             n_images += len(names)
             clean = read_truth(f, "raw", image=False)
             params = clean["params"]
-            flat = {k: v for k, v in flatten(params["item"]).items()
+            flat = {k: v for k, v in dedupe(flatten(params["item"])).items()
                     if k not in ("item.name", "item.index", "item.twin")}  # identifiers, not parameters
             flat.update({f"attrs.{k}": v for k, v in params["attrs"].items()
                          if k in ("uvw_direction", "chemical_formula", "angstrom_xy")})
@@ -87,9 +134,10 @@ def collect(dataset_dir, gallery=4, pixel_sample=20000, seed=0):
                     rec = t["params"]["noise"] or {}
                     draws[name].append({**flatten(rec.get("draws") or {}, "draws"),
                                         **flatten(rec.get("condition") or {}, "condition")})
-                if len(shown[name]) < gallery:
+                if index in picked:
                     t = read_truth(f, name)
                     t["name"] = f"{path.stem}-{name}"
+                    t["title"] = title_of(params["item"], params["attrs"])
                     shown[name].append(t)
     return {"dataset": str(dataset_dir), "n_items": len(files), "n_images": n_images,
             "items": items, "draws": dict(draws), "column_classes": classes,

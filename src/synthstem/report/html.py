@@ -38,13 +38,23 @@ def _table(rows, head=None):
 
 
 def _split(records):
-    """(numeric varying {key: values}, categorical varying {key: Counter}, constants {key: value})."""
+    """(numeric varying {key: values}, categorical varying {key: Counter}, constants {key: value}).
+
+    A constant is a key present in every record with one value; a key missing from some
+    records varies ('(absent)' counted among its categories, or 'key (k of n)' for numbers).
+    """
     keys = sorted({k for r in records for k in r})
     numeric, categorical, constant = {}, {}, {}
     for k in keys:
         vals = [r[k] for r in records if k in r]
         distinct = {json.dumps(v) for v in vals}
-        if len(distinct) == 1:
+        missing = len(records) - len(vals)
+        if missing:
+            if len(distinct) > 1 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+                numeric[f"{k} ({len(vals)} of {len(records)})"] = vals
+            else:
+                categorical[k] = Counter(str(v) for v in vals) + Counter({"(absent)": missing})
+        elif len(distinct) == 1:
             constant[k] = vals[0]
         elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
             numeric[k] = vals
@@ -64,7 +74,7 @@ def _manifest(dataset_dir):
             "synthstem version": m.get("version"), "complete": m.get("complete")}
 
 
-def write_report(dataset_dir, out=None, gallery=4):
+def write_report(dataset_dir, out=None, gallery=12):
     """Write the report of a dataset folder.
 
     Parameters
@@ -73,7 +83,7 @@ def write_report(dataset_dir, out=None, gallery=4):
     out : path, optional
         HTML file (default ``dataset_dir/report.html``), written atomically.
     gallery : int
-        Images per condition in the gallery.
+        Items in the gallery, spread over the dataset (one image each per image dataset).
 
     Returns
     -------
@@ -90,7 +100,8 @@ def write_report(dataset_dir, out=None, gallery=4):
                **{k: v for k, v in _manifest(dataset_dir).items() if v is not None}}
     body.append(_table(summary.items()))
 
-    body.append("<h2>Gallery (columns coloured by class, defect boxes in red)</h2>")
+    body.append("<h2>Gallery (items spread over the dataset; columns coloured by class, "
+                "defect boxes in red)</h2>")
     for name, truths in data["gallery"].items():
         body.append(f"<div class='g'><h3>{html.escape(name)}</h3>"
                     + _img(plots.gallery(truths, classes), f"gallery {name}") + "</div>")

@@ -37,7 +37,7 @@ def gallery(truths, classes):
     """One panel per image: the image, its columns coloured by class, defect boxes in red."""
     from matplotlib.patches import Rectangle
 
-    fig, axes = _figure(len(truths), ncols=len(truths), panel=(2.6, 2.8))
+    fig, axes = _figure(len(truths), ncols=min(len(truths), 6), panel=(2.6, 2.8))
     colours = {c: f"C{k % 10}" for k, c in enumerate(classes)}
     for ax, t in zip(axes, truths):
         img = np.asarray(t["image"], dtype=np.float64)
@@ -49,7 +49,7 @@ def gallery(truths, classes):
             ax.scatter(xy[m, 0], xy[m, 1], s=6, c=colours.get(c, "w"), label=c, linewidths=0)
         for x, y, w, h in t["boxes"]:  # top-left-origin boxes -> pixel-centre axes
             ax.add_patch(Rectangle((x - 0.5, y - 0.5), w, h, fill=False, ec="red", lw=1.2))
-        ax.set_title(t["name"], fontsize=7)
+        ax.set_title(f"{t['title']}\n{t['name']}" if t.get("title") else t["name"], fontsize=7)
         ax.set_xlim(-0.5, img.shape[1] - 0.5)
         ax.set_ylim(img.shape[0] - 0.5, -0.5)
         ax.axis("off")
