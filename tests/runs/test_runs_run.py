@@ -318,3 +318,41 @@ max_index = 1
     assert all(r["source"].endswith("sto.cif") and r["spacegroup_number"] == "221" for r in rows)
     item = read_item(tmp_path / "data" / "items" / "080873.010101.h5")
     assert item.attrs["icsd_collcode"] == "80873" and item.attrs["uvw_direction"] == "(1.0, 1.0, 1.0)"
+
+
+def test_limit_makes_the_full_runs_first_items(local_run, tmp_path):
+    """--limit N: the first N items of the plan, byte for byte those of the full run."""
+    from synthstem.cli import main
+
+    tmp, full = local_run
+    out = tmp_path / "limited"
+    assert main(["run", str(_config(tmp_path)), "--out", str(out), "--limit", "2", "--workers", "1",
+                 "--no-progress", "--no-preview"]) == 0
+    first = [t.h5 for t in plan(load_config(_config(tmp_path)), out)[:2]]
+    made = sorted(str(p.relative_to(out)) for p in out.rglob("*.h5"))
+    assert made == sorted(first)
+    mine, theirs = _files(out), _files(full.out)
+    names = [Path(f).stem for f in first]
+    item_files = [k for k in mine if any(n in k for n in names)]
+    assert len(item_files) > 2  # the HDF5 files and their PNGs
+    for k in item_files:
+        assert mine[k] == theirs[k], k
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["limit"] == {"items": 2, "planned": full.n_items} and manifest["n_items"] == 2
+    # a later run without --limit completes the dataset: the same files as the full run
+    report = run_dataset(load_config(_config(tmp_path)), out, workers=1, progress=False)
+    assert report.skipped == 2 and report.done == full.n_items - 2
+    for k, v in _files(full.out).items():
+        if k.startswith("items/"):
+            assert _files(out)[k] == v, k
+
+
+def test_limit_is_checked(tmp_path, capsys):
+    from synthstem.cli import main
+
+    assert main(["run", str(_config(tmp_path)), "--out", str(tmp_path / "x"), "--limit", "0"]) == 2
+    assert "--limit must be an integer >= 1, got 0" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+    assert main(["config", "check", str(_config(tmp_path)), "--limit", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "--limit 2: the first 2 of 5 planned items" in out and "2 items, 10 images" in out

@@ -18,6 +18,8 @@ def add_arguments(parser):
                             "(writes nothing; about four one-phonon builds of one item)")
     check.add_argument("--workers", type=int, default=None,
                        help="workers assumed by --estimate (default: all CPUs)")
+    check.add_argument("--limit", type=int, default=None, metavar="N",
+                       help="only the first N items of the plan, as 'run --limit N'")
 
 
 def run(args):
@@ -38,9 +40,16 @@ def run(args):
     from ..runs.execute import check_workers
     from ..runs.plan import plan, plan_summary
 
+    from ..runs.run import check_limit
+
     workers = check_workers(args.workers)
+    limit = check_limit(args.limit)
     tasks = plan(config, ".")
+    n_planned = len(tasks)
+    tasks = tasks[:limit] if limit is not None else tasks
     print(f"{args.config}: valid")
+    if limit is not None:
+        print(f"--limit {limit}: the first {len(tasks)} of {n_planned} planned items")
     for line in config.simulation.warnings():
         print(line)
     for line in plan_summary(tasks):

@@ -11,6 +11,9 @@ def add_arguments(parser):
     parser.add_argument("--scheduler", default=None,
                         help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (overrides --workers)")
     parser.add_argument("--seed", type=int, default=None, help="override run.seed")
+    parser.add_argument("--limit", type=int, default=None, metavar="N",
+                        help="make only the first N items of the plan (the same files as a full "
+                             "run's first N; a later run without --limit completes the dataset)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--no-preview", action="store_true", help="do not write preview.png")
     parser.add_argument("--no-report", action="store_true",
@@ -28,7 +31,7 @@ def run(args):
     config = load_config(args.config)
     output_folder(args.out)  # a file in the way or a read-only place: named before any work
     report = run_dataset(config, args.out, workers=args.workers, scheduler=args.scheduler,
-                         seed=args.seed, progress=not args.no_progress)
+                         seed=args.seed, progress=not args.no_progress, limit=args.limit)
     out = Path(args.out).resolve()
     if report.interrupted:
         print(f"interrupted: {report.done} item(s) made, {report.skipped} already there, "

@@ -77,8 +77,17 @@ def _with_seed(config, seed):
     return config.model_copy(update={"run": config.run.model_copy(update={"seed": int(seed)})})
 
 
+def check_limit(limit):
+    """``limit`` (first items of the plan) as a positive int or None; ValueError otherwise."""
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"--limit must be an integer >= 1, got {limit!r}")
+    return limit
+
+
 def run_dataset(config, out, workers=None, scheduler=None, seed=None, progress=True,
-                builder=None):
+                builder=None, limit=None):
     """Make (or finish) the dataset of ``config`` in folder ``out``.
 
     Parameters
@@ -97,6 +106,10 @@ def run_dataset(config, out, workers=None, scheduler=None, seed=None, progress=T
     builder : str or None
         'module:function' building one item (tests); default
         :func:`synthstem.runs.build.build_item`.
+    limit : int or None
+        Make only the first ``limit`` items of the plan (the same files as a full run's
+        first items: an item depends on the run seed and its index only); recorded in the
+        manifest as ``limit``. A later run without it completes the dataset.
 
     Returns
     -------
@@ -107,12 +120,17 @@ def run_dataset(config, out, workers=None, scheduler=None, seed=None, progress=T
     config = _with_seed(config, seed)
     if scheduler is None:
         workers = check_workers(workers)
+    limit = check_limit(limit)
     tasks = plan(config, out)  # raises before anything is written
+    n_planned = len(tasks)
+    if limit is not None:
+        tasks = tasks[:limit]
     created = _first_missing(out)
     out = prepare_output(out)
     try:
         with FolderLock(out):
-            return _run_locked(config, out, tasks, workers, scheduler, progress, builder)
+            return _run_locked(config, out, tasks, workers, scheduler, progress, builder,
+                               None if limit is None else {"items": len(tasks), "planned": n_planned})
     except BaseException:
         if created is not None:
             _remove_if_unused(out, created)
@@ -156,11 +174,13 @@ def _row(task, item, report):
     return key_row(task, item)
 
 
-def _run_locked(config, out, tasks, workers, scheduler, progress, builder):
+def _run_locked(config, out, tasks, workers, scheduler, progress, builder, limit=None):
     previous = previous_manifest(out, config)
     remove_temporaries(out)
     t_start = time.perf_counter()
     manifest = Manifest(out, config, tasks)
+    if limit is not None:
+        manifest.data["limit"] = limit  # {'items': made, 'planned': the whole plan}
     report = RunReport(out=out, n_items=len(tasks))
     rows, todo, failures = {}, [], []
     for task in tasks:
