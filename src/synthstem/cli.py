@@ -30,6 +30,7 @@ COMMANDS = [
     ("config", "synthstem.commands.config"),
     ("bench", "synthstem.commands.bench"),
     ("eval", "synthstem.commands.eval"),
+    ("baseline", "synthstem.commands.baseline"),
     ("report", "synthstem.commands.report"),
 ]
 

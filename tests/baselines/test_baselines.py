@@ -72,3 +72,22 @@ def test_retrieval_baseline_on_a_run(tiny_retrieval):
     r = score_retrieval(pred, tiny_retrieval)
     # a random ranking of 6 choices expects top-1 = 1/6, top-5 = 5/6
     assert r["top1"] > 1 / 6 and r["top5"] == 1.0
+
+
+def test_baseline_command_writes_what_eval_reads(tiny, tmp_path, capsys):
+    import json
+
+    from synthstem.baselines import predict_columns
+    from synthstem.cli import main
+    from synthstem.evaluate import score_columns
+    from synthstem.loaders import open_dataset
+
+    out = tmp_path / "pred.json"
+    assert main(["baseline", "columns", str(tiny), "--out", str(out)]) == 0
+    assert str(out) in capsys.readouterr().out
+    pred = json.loads(out.read_text())
+    assert pred == predict_columns(open_dataset(tiny, target=None))
+    assert main(["eval", "columns", str(out), "--truth", str(tiny), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(score_columns(pred, tiny), sort_keys=True))
+    assert main(["baseline", "columns", str(tiny / "nope"), "--out", str(tmp_path / "x.json")]) == 2
+    assert "not found" in capsys.readouterr().err and not (tmp_path / "x.json").exists()
