@@ -16,6 +16,7 @@ line) shows the traceback instead.
 import argparse
 import os
 import sys
+import warnings
 from importlib import import_module
 
 from ._version import __version__
@@ -113,8 +114,24 @@ def _split_debug(argv):
     return [a for i, a in enumerate(argv) if not (i < end and a == "--debug")], debug
 
 
+def one_line_warning(message, category, filename, lineno, line=None):
+    """A warning as the CLI prints it: one line, no source file or source line."""
+    text = " ".join(str(message).split())
+    return f"synthstem: warning: {category.__name__}: {_printable(text)}\n"
+
+
 def main(argv=None):
     argv, debug = _split_debug(argv)
+    before = warnings.formatwarning
+    if not debug:  # --debug keeps Python's format (file, line and source)
+        warnings.formatwarning = one_line_warning
+    try:
+        return _main(argv, debug)
+    finally:
+        warnings.formatwarning = before
+
+
+def _main(argv, debug):
     try:
         parser = build_parser()  # imports the commands: Ctrl-C may come here too
     except KeyboardInterrupt:

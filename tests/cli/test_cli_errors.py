@@ -316,3 +316,42 @@ def test_dataset_files_follow_the_umask(place, capsys):
     assert any("annotations" in p.parts for p in files_)
     assert all(p.stat().st_mode & 0o777 == 0o666 & ~mask for p in files_), modes
     assert all(p.stat().st_mode & 0o777 == 0o777 & ~mask for p in paths if p.is_dir()), modes
+
+
+def test_a_warning_is_one_line_without_its_source():
+    code = ("import warnings\n"
+            "import synthstem.commands.validate as v\n"
+            "from synthstem.physics.prism_check import PrismAccuracyWarning\n"
+            "def run(args):\n"
+            "    warnings.warn('PRISM check: error 0.21 above the tolerance 0.1\\n(see docs)', PrismAccuracyWarning)\n"
+            "    return 0\n"
+            "v.run = run\n"
+            "from synthstem.cli import main\n"
+            "raise SystemExit(main(['validate', '.']))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": SRC})
+    assert r.returncode == 0
+    assert r.stderr == ("synthstem: warning: PrismAccuracyWarning: PRISM check: error 0.21 above "
+                        "the tolerance 0.1 (see docs)\n")
+
+
+def test_config_typos_get_a_suggestion_and_values_are_shown_once(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[simulaton]\npixels = 64\n[microscope]\nenergy = -5\nconvergance = 3\n'
+                   '[[structures]]\nprototyp = "rutile"\nuvw = [[0, 0, 1]]\n')
+    assert main(["config", "check", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "simulaton: unknown key; did you mean 'simulation'?" in err
+    assert "microscope.convergance: unknown key; did you mean 'convergence'?" in err
+    assert "structures[0].prototyp: unknown key; did you mean 'prototype'?" in err
+    assert "microscope.energy: must lie in (0, inf], got -5\n" in err  # the value once
+    cfg.write_text('[output]\nzzzz = 1\n[[structures]]\nprototype = "rutile"\nuvw = [[0, 0, 1]]\n')
+    assert main(["config", "check", str(cfg)]) == 2
+    assert "output.zzzz: unknown key\n" in capsys.readouterr().err  # nothing close: no guess
+
+
+def test_a_misspelt_prototype_with_a_decoration_gets_a_suggestion(place, capsys):
+    assert main(["simulate", "--prototype", "perovskit/SrTiO3", "--out", str(place / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown prototype 'perovskit'; did you mean 'perovskite'" in err
+    assert "does not exist" not in err and not (place / "x").exists()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from ..noise.conditions import CONDITIONS, REFERENCE_CONDITIONS
 from .model import Model
@@ -132,6 +132,40 @@ def _loc(loc):
     return out
 
 
+def _model_at(loc):
+    """The pydantic model holding the key at ``loc`` (None if not found)."""
+    import typing
+
+    def models_in(annotation):
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return [annotation]
+        return [m for a in typing.get_args(annotation) for m in models_in(a)]
+
+    model = Config
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if model is not None else None
+        found = models_in(field.annotation) if field is not None else []
+        if not found:
+            return None
+        model = found[0]
+    return model
+
+
+def _did_you_mean(loc):
+    """'; did you mean 'pixels'?' for a misspelt key at ``loc`` (difflib), else ''."""
+    import difflib
+
+    model = _model_at(loc) if loc else None
+    if model is None or not isinstance(loc[-1], str):
+        return ""
+    names = [n for n in model.model_fields if n != "base_dir"]
+    names += [f.alias for f in model.model_fields.values() if f.alias]
+    close = difflib.get_close_matches(loc[-1], names, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def format_validation_error(err, source=""):
     lines = []
     seen = set()
@@ -144,10 +178,11 @@ def format_validation_error(err, source=""):
             msg = msg.split(": ", 1)[1]
             key = f"{_loc(e['loc'])}.{head}" if e["loc"] else head
         if e["type"] == "extra_forbidden":
-            msg = "unknown key"
+            msg = "unknown key" + _did_you_mean(e["loc"])
         inp = e.get("input")
         text = f"{key}: {msg}"
-        if e["type"] not in ("extra_forbidden", "missing") and not isinstance(inp, (dict, list)):
+        if (e["type"] not in ("extra_forbidden", "missing") and not isinstance(inp, (dict, list))
+                and f"got {inp!r}" not in msg):  # the message may already show the value
             text += f" (got {inp!r})"
         if text not in seen:
             seen.add(text)

@@ -12,6 +12,7 @@
   ((n, 3, 3) Cartesian U [Angstrom^2], see ``synthstem.structures.thermal``).
 """
 
+import difflib
 import os
 from pathlib import Path
 
@@ -128,8 +129,9 @@ def load_structure(source):
         return atoms, f"prototype:{atoms.info['prototype']}/{deco}", None
     path = Path(text)
     if not path.exists():
-        if isinstance(source, str) and not path.suffix and os.sep not in text:
-            prototype(text)  # raises ValueError with close matches
+        if isinstance(source, str) and not path.suffix and (
+                os.sep not in text or difflib.get_close_matches(name, prototypes(), n=1)):
+            prototype(text)  # raises ValueError with close matches ('perovskit/SrTiO3')
         raise FileNotFoundError(f"structure file {text!r} does not exist")
     if path.is_dir():
         raise ValueError(f"structure file {text!r} is a directory")
