@@ -25,6 +25,7 @@ FORMATS = {
     "boxes": "synthstem.exports.boxes",
     "store": "synthstem.exports.store",
     "hspy": "synthstem.exports.hspy",
+    "tiff": "synthstem.exports.tiff",
 }
 #: the allowed values of ``exports`` (and of a run config's ``output.exports``)
 NAMES = tuple(FORMATS)
