@@ -26,6 +26,7 @@ FORMATS = {
     "store": "synthstem.exports.store",
     "hspy": "synthstem.exports.hspy",
     "tiff": "synthstem.exports.tiff",
+    "hf": "synthstem.exports.hf",
 }
 #: the allowed values of ``exports`` (and of a run config's ``output.exports``)
 NAMES = tuple(FORMATS)
