@@ -56,7 +56,8 @@ def test_rosettasciio_reads_calibrated_axes_data_labels_and_parameters(exported)
         np.testing.assert_allclose(labels["y"], xy[:, 1] * PIXEL_NM, rtol=1e-12)
         assert list(labels["class"]) == list(item.columns["label"])
         assert list(labels["class_id"]) == [coco[c] for c in item.columns["label"]]
-        want_boxes = [[25.5, 26.5, 10.0, 8.0]] if cond == "stem00-dfct1" else np.zeros((0, 4))
+        # the item's bbox_px [25, 26, 10, 8] is in the pixel-centre frame, that of the axes
+        want_boxes = [[25.0, 26.0, 10.0, 8.0]] if cond == "stem00-dfct1" else np.zeros((0, 4))
         np.testing.assert_allclose(np.reshape(labels["defect_boxes"], (-1, 4)),
                                    np.asarray(want_boxes).reshape(-1, 4) * PIXEL_NM)
         assert sig["metadata"]["synthstem"]["split"] in ("train", "test")
@@ -68,10 +69,16 @@ def test_rosettasciio_reads_calibrated_axes_data_labels_and_parameters(exported)
         assert tree["params"]["structure"]["prototype"] == f"proto{k % 3}"
 
 
-def test_hyperspy_loads_the_scale_and_the_class_markers(exported):
+def test_hyperspy_loads_the_scale_and_the_class_and_defect_markers(exported):
     hs = pytest.importorskip("hyperspy.api", reason="hyperspy is not installed (only rosettasciio is tested)")
     root, _ = exported
-    path = _files(root)[0]
+    paths = _files(root)[:2]  # one item's clean and dfct1 images
+    assert [p.stem.split("-", 1)[1] for p in paths] == CONDITIONS
+    for path in paths:
+        _check_hyperspy(hs, path)
+
+
+def _check_hyperspy(hs, path):
     s = hs.load(path)
     assert s.data.shape == (N, N) and s.axes_manager.signal_dimension == 2
     for axis in s.axes_manager.signal_axes:
@@ -81,7 +88,14 @@ def test_hyperspy_loads_the_scale_and_the_class_markers(exported):
     item = make_item(name, NAMES.index(name))
     xy, labels = np.asarray(item.columns["xy"]), np.asarray(item.columns["label"])
     markers = {m.name: m for _, m in s.metadata.Markers}  # HyperSpy slugs the keys ('O+Ti' -> 'OTi')
+    defect = markers.pop("defect", None)
     assert sorted(markers) == sorted(set(labels))
+    assert (defect is not None) == path.stem.endswith("dfct1")
+    if defect is not None:  # the box as a rectangle: centre and size in nm
+        assert type(defect).__name__ == "Rectangles"
+        np.testing.assert_allclose(defect.kwargs["offsets"], [[(25 + 5) * PIXEL_NM, (26 + 4) * PIXEL_NM]])
+        np.testing.assert_allclose([defect.kwargs["widths"][0], defect.kwargs["heights"][0]],
+                                   [10 * PIXEL_NM, 8 * PIXEL_NM])
     for name in set(labels):
         m = markers[name]
         assert type(m).__name__ == "Points"

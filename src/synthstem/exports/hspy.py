@@ -9,10 +9,12 @@ no HyperSpy import), so ``hs.load`` and atomap open the image at its scale:
   convention of docs/DESIGN.md); an item without a pixel size gets scale 1 and units 'px';
 - ``metadata.General.title``: formula, zone axis and condition ('SrTiO3 [001] stem00-clean');
 - ``metadata.Markers``: one HyperSpy ``Points`` marker per column class, offsets (x, y) in
-  calibrated units, shown by ``s.plot()``;
+  calibrated units, and a ``Rectangles`` marker 'defect' of the defect boxes, shown by
+  ``s.plot()``;
 - ``metadata.synthstem``: the labels in calibrated units and pixels (``x``, ``y``,
   ``x_px``, ``y_px``, ``class``, ``class_id`` (COCO with-class id), ``defect_boxes``
-  [x, y, w, h] with top-left origin, continuous [nm]) and the record's item / condition /
+  [x, y, w, h] [nm] in the axes' frame: the box's top-left corner, where pixel ``i``
+  covers ``[(i - 0.5) * scale, (i + 0.5) * scale)``) and the record's item / condition /
   split / pixel size;
 - ``original_metadata.synthstem``: every parameter and seed as a tree, and the same as
   lossless JSON in ``original_metadata.synthstem_json``.
@@ -69,13 +71,23 @@ def signal_dict(record, category_ids):
         sel = np.asarray([lab == name for lab in labels], dtype=bool)
         markers[name] = {"class": "Points", "name": name, "plot_on_signal": True, "offset_transform": "data",
                          "transform": "display", "ScalarMappable_array": None,
-                         "kwargs": {"offsets": xy[sel] * scale, "sizes": (4,), "units": "points",
+                         "kwargs": {"offsets": xy[sel] * scale, "sizes": (3,), "units": "points", "alpha": 0.8,
                                     "color": (COLORS[k % len(COLORS)],)}}
+    # boxes [x, y, w, h] (continuous, top-left origin) in the axes' frame: pixel i covers
+    # [i - 0.5, i + 0.5) there
+    boxes_axes = np.column_stack([boxes[:, :2] - 0.5, boxes[:, 2:]]) * scale
+    if len(boxes):
+        markers["defect"] = {"class": "Rectangles", "name": "defect", "plot_on_signal": True,
+                             "offset_transform": "data", "transform": "display", "ScalarMappable_array": None,
+                             "kwargs": {"offsets": boxes_axes[:, :2] + boxes_axes[:, 2:] / 2,
+                                        "widths": tuple(boxes_axes[:, 2]), "heights": tuple(boxes_axes[:, 3]),
+                                        "angles": 0, "units": "xy", "facecolor": "none", "edgecolor": "red",
+                                        "linewidth": 1.5}}
     meta = parameters(record)
     params = meta.pop("params", {})
     label_tree = {"x": xy[:, 0] * scale, "y": xy[:, 1] * scale, "x_px": xy[:, 0], "y_px": xy[:, 1],
-                  "class": labels or "[]", "class_id": ids, "defect_boxes": boxes * scale,
-                  "units": units, "convention": "pixel i at i * scale (pixel centres); boxes: top-left corner origin"}
+                  "class": labels or "[]", "class_id": ids, "defect_boxes": boxes_axes,
+                  "units": units, "convention": "pixel i at i * scale (its centre); boxes [x, y, w, h]: top-left corner"}
     return {
         "data": np.asarray(record.image, dtype=np.float32),
         "axes": axes,
