@@ -113,6 +113,7 @@ def test_mlcroissant_validates_and_reads_the_records(exported):
         assert rec["images/split"].decode() == row["split"]
         np.testing.assert_array_equal(rec["images/points_x"], row["points_x"])
         assert [c.decode() for c in rec["images/points_class"]] == row["points_class"]
+        assert list(rec["images/points_visible"]) == row["points_visible"]
         assert rec["images/pixel_size_angstrom"] == pytest.approx(13 / N)
         np.testing.assert_array_equal(np.asarray(rec["images/image"]), np.asarray(Image.open(io.BytesIO(row["image"]["bytes"]))))
         assert json.loads(rec["images/parameters"])["item"] == row["item"]

@@ -129,3 +129,13 @@ def test_a_missing_rosettasciio_is_one_line_naming_the_extra(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "rsciio" else real(name, *a))
     with pytest.raises(ValueError, match=r"needs rosettasciio, which is not installed: pip install 'synthstem\[formats\]'"):
         export_item(make_item(NAMES[0], 0), ["hspy"])
+
+
+def test_an_item_without_a_pixel_size_gets_pixel_axes(tmp_path):
+    item = make_item(NAMES[0], 0)
+    item.attrs.pop("angstrom_xy")
+    data = export_item(item, ["hspy"])["files"][f"all_hspy/{NAMES[0]}-stem00-clean.hspy"]
+    (tmp_path / "a.hspy").write_bytes(data)
+    sig = rsciio_hspy.file_reader(str(tmp_path / "a.hspy"))[0]
+    assert [(a["scale"], a["units"]) for a in sig["axes"]] == [(1.0, "px"), (1.0, "px")]
+    np.testing.assert_allclose(sig["metadata"]["synthstem"]["labels"]["x"], item.columns["xy"][:, 0])

@@ -71,3 +71,13 @@ def test_the_same_export_gives_the_same_bytes_and_a_bad_dtype_is_one_line():
     assert a == b and a[:2] == b"II"
     with pytest.raises(ValueError, match=r"tiff_dtype must be one of \['float32', 'uint16'\], got 'uint8'"):
         export_item(item, ["tiff"], tiff_dtype="uint8")
+
+
+def test_an_item_without_a_pixel_size_gets_no_resolution(tmp_path):
+    item = make_item(NAMES[0], 0)
+    item.attrs.pop("angstrom_xy")
+    path = tmp_path / "a.tif"
+    path.write_bytes(export_item(item, ["tiff"])["files"][f"all_tiff/{NAMES[0]}-stem00-clean.tif"])
+    data, tags, ij, _ = _read(path)
+    assert ij["unit"] == "pixel" and json.loads(ij["Info"])["pixel_size_nm"] is None
+    np.testing.assert_array_equal(data, item.images["stem00-clean"])

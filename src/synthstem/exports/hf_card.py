@@ -46,6 +46,7 @@ FIELDS = {
     "points_y": ("sc:Float", "column y [px], pixel centres at integers", True),
     "points_class": ("sc:Text", "column class", True),
     "points_class_id": ("sc:Integer", "column class id (categories in the card)", True),
+    "points_visible": ("sc:Boolean", "column centre inside the image", True),
     "mask": ("sc:ImageObject", "semantic mask PNG, pixel = class id, 0 background", False),
     "parameters": ("sc:Text", "JSON of every parameter and seed of the image", False),
 }

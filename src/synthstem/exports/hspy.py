@@ -36,11 +36,16 @@ COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:b
 
 def hdf5_tree(obj):
     """A JSON-like value as rosettasciio writes it to HDF5: lists of dicts become dicts
-    keyed '0', '1', ...; lists of numbers arrays; mixed or nested lists JSON strings."""
+    keyed '0', '1', ...; lists of numbers arrays; mixed or nested lists, and integers
+    beyond int64, strings (JSON)."""
     import json
 
     if isinstance(obj, dict):
         return {str(k): hdf5_tree(v) for k, v in obj.items()}
+    if isinstance(obj, int) and not isinstance(obj, bool) and not -2**63 <= obj < 2**63:
+        return str(obj)  # beyond int64 (a 64-bit seed): HDF5 has no such integer
+    if isinstance(obj, list) and any(isinstance(v, int) and not -2**63 <= v < 2**63 for v in obj):
+        return json.dumps(obj)
     if isinstance(obj, list):
         if obj and all(isinstance(v, dict) for v in obj):
             return {str(i): hdf5_tree(v) for i, v in enumerate(obj)}
