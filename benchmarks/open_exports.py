@@ -1,7 +1,7 @@
 """Export a finished dataset to 'hspy', 'tiff' and 'hf' (with the run config's other
 exports and options) and open each with its real reader: HyperSpy and rosettasciio,
-tifffile, Hugging Face datasets (files and card) and mlcroissant; save one hspy image as
-HyperSpy plots it (scale bar, column markers).
+atomap (when installed: it is not a dependency), tifffile, Hugging Face datasets (files and
+card) and mlcroissant; save one hspy image as HyperSpy plots it (scale bar, column markers).
 
     PYTHONPATH=src python3 benchmarks/open_exports.py DATASET_DIR --config configs/quickstart.toml \\
         --plot docs/hspy_plot.png --plot-stem 000001.000001-stem00-dfct1
@@ -61,6 +61,23 @@ def main():
         fig.set_size_inches(5, 5)
         fig.savefig(args.plot, dpi=100)
         print(f"plot: {args.plot} ({s.metadata.General.title})")
+
+    try:  # atomap is not a dependency: run this script with it installed to check it too
+        import atomap.api as am
+    except ImportError:
+        print("atomap: not installed")
+    else:
+        s = hs.load(hspy[0]) if not args.plot_stem else hs.load(next(p for p in hspy if p.stem == args.plot_stem))
+        labels = s.metadata.synthstem.labels
+        truth = np.column_stack([labels.x_px, labels.y_px])
+        sub = am.Sublattice(am.get_atom_positions(s, separation=20, threshold_rel=0.6), image=s)
+        sub.find_nearest_neighbors()
+        sub.refine_atom_positions_using_center_of_mass(show_progressbar=False)
+        found = np.column_stack([sub.x_position, sub.y_position])
+        near = np.linalg.norm(found[:, None] - truth[None], axis=2).min(axis=1)
+        print(f"atomap: Sublattice(image=signal) pixel_size {sub.pixel_size:.6g} {sub.units}; "
+              f"{len(found)} bright columns found, {(near < 1).sum()} within 1 px of a labelled column "
+              f"(median {np.median(near[near < 1]):.2f} px = {np.median(near[near < 1]) * sub.pixel_size * 10:.3f} A)")
 
     import tifffile
 
