@@ -6,7 +6,7 @@ from synthstem.exports import registry
 
 
 def test_names_and_defaults_agree_with_what_runs_use():
-    assert registry.NAMES == ("coco", "cvat", "masks", "heatmaps", "boxes", "store")
+    assert registry.NAMES == ("coco", "cvat", "masks", "heatmaps", "boxes", "store", "hspy", "tiff", "hf")
     d = registry.defaults()
     # runs export nothing, augment nothing and split nothing unless asked
     assert d["exports"] == () and d["augment"]["variants"] == 0 and d["splits"]["by"] == "none"

@@ -20,7 +20,7 @@ def test_defaults_and_show_round_trip():
     text = to_toml(config)
     for key in ("energy", "convergence", "detector", "pixels", "size", "interpolation",
                 "conditions", "exports", "variants", "radius", "targets", "choices", "kinds",
-                "export_conditions", "min_area", "radius_angstrom", "heatmap_sigma_angstrom",
+                "export_conditions", "min_area", "radius_angstrom", "heatmap_sigma_angstrom", "tiff_dtype",
                 "n_transforms", "min_box_size", "min_box_visible", "shard_size", "test_fraction"):
         assert f"\n{key} = " in text
     assert config_from_dict(tomllib.loads(text)).to_dict() == config.to_dict()

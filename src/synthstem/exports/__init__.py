@@ -4,8 +4,10 @@
 - ``dataset``: ``export_dataset(dataset_dir, exports=..., **options)``, the one entry
   point, and ``export_item`` (one item, in memory).
 - ``base``: the protocol of a format (``begin``, ``add``, ``gather``, ``finish``).
-- ``coco``, ``cvat``, ``masks``, ``heatmaps``, ``boxes``, ``store``: the formats; ``images``: the
-  exported 8-bit images, always written.
+- ``coco``, ``cvat``, ``masks``, ``heatmaps``, ``boxes``, ``store``, ``hspy``, ``tiff``,
+  ``hf``: the formats (``calibrated``: what hspy / tiff / hf share; ``hf_card``: the hf
+  export's dataset card and Croissant file); ``images``: the exported 8-bit images, always
+  written.
 - ``records``: exported images with their labels, built from items.
 - ``splits``, ``few_shot``: train/test split, ``splits.json``, few-shot subsets.
 - ``transforms``, ``augment``: augmentation transforms and augmented variants of records.

@@ -24,7 +24,7 @@ set, numbered ``-0000``, ``-0001``, ...).
 
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,12 +42,21 @@ class Context:
     shard_size : int or None  Images per split document (None: one document per split).
     dataset_dir : path or None  The dataset folder exported (None for augmented variants and
         in-memory exports): for formats built from the whole dataset, such as the store.
+    options : dict  The export options formats read (``registry.FORMAT_OPTIONS``, e.g.
+        ``tiff_dtype``); missing keys take ``registry.EXPORT_DEFAULTS``.
     """
 
     categories: tuple
     min_area: int = 0
     shard_size: int | None = None
     dataset_dir: Path | None = None
+    options: dict = field(default_factory=dict)
+
+    def option(self, key):
+        """The export option ``key`` (its registry default when not given)."""
+        from .registry import EXPORT_DEFAULTS
+
+        return self.options.get(key, EXPORT_DEFAULTS[key])
 
     @property
     def category_ids(self):
@@ -104,6 +113,21 @@ def npz_bytes(**arrays):
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, arr.getvalue())
     return buf.getvalue()
+
+
+def require(module, package, fmt, extra="formats"):
+    """ValueError in one line when ``module`` (of pip ``package``) is not installed: the
+    ``fmt`` export needs it, ``pip install 'synthstem[extra]'`` brings it. Cheap
+    (``importlib.util.find_spec``), so formats call it in ``begin``."""
+    from importlib.util import find_spec
+
+    try:
+        found = find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise ValueError(f"the {fmt!r} export needs {package}, which is not installed: "
+                         f"pip install 'synthstem[{extra}]'")
 
 
 class Format:

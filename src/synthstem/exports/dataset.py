@@ -102,6 +102,8 @@ def _check(options):
     seed = opts["seed"]
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if opts["tiff_dtype"] not in registry.TIFF_DTYPES:
+        raise ValueError(f"tiff_dtype must be one of {list(registry.TIFF_DTYPES)}, got {opts['tiff_dtype']!r}")
     if int(opts["min_area"]) < 0:
         raise ValueError(f"min_area must be >= 0 pixels, got {opts['min_area']}")
     return opts
@@ -127,7 +129,7 @@ def export_dataset(dataset_dir, exports=registry.EXPORT_DEFAULTS["exports"], aug
     progress : bool  Show a tqdm bar.
     **options : the rest of ``registry.EXPORT_DEFAULTS``: ``image_condition`` (str or list; items lacking one are skipped for it and counted),
         ``min_area`` [px], ``radius_angstrom`` / ``radius_px``, ``heatmap_sigma_angstrom`` /
-        ``heatmap_sigma_px``, ``seed``.
+        ``heatmap_sigma_px``, ``seed``, ``tiff_dtype`` ('float32' or 'uint16').
 
     Returns
     -------
@@ -164,9 +166,10 @@ def export_dataset(dataset_dir, exports=registry.EXPORT_DEFAULTS["exports"], aug
             shutil.rmtree(folder)
     conditions = [opts["image_condition"]] if isinstance(opts["image_condition"], str) else opts["image_condition"]
     try:
-        context = Context(tuple(categories), int(opts["min_area"]), dataset_dir=dataset_dir)
+        fopts = {k: opts[k] for k in registry.FORMAT_OPTIONS}
+        context = Context(tuple(categories), int(opts["min_area"]), dataset_dir=dataset_dir, options=fopts)
         aug_context = Context(tuple(categories), int(opts["min_area"]),
-                              (int(aug["shard_size"]) or None) if aug else None)
+                              (int(aug["shard_size"]) or None) if aug else None, options=fopts)
         base = open_formats(opts["exports"], FileSink(root), context)
         augmented = open_formats(opts["exports"], FileSink(aroot), aug_context) if aug else None
         job = dict(reader=reader, root=root, aroot=aroot, exports=opts["exports"], context=context,
@@ -237,7 +240,8 @@ def export_item(item, exports=registry.EXPORT_DEFAULTS["exports"], *, augment=No
     records = item_records(item, opts["image_condition"], **{k: opts[k] for k in _RADIUS_KEYS})
     if categories is None:
         categories = category_table(lab for r in records for lab in r.labels)
-    context = Context(tuple(categories), int(opts["min_area"]))
+    context = Context(tuple(categories), int(opts["min_area"]),
+                      options={k: opts[k] for k in registry.FORMAT_OPTIONS})
 
     def run(recs):
         sink = MemorySink()

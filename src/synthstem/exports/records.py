@@ -144,6 +144,14 @@ def condition_coords(item, condition, xy, peak_map=None):
     return move_with_record(rec, xy, peak_map, np.shape(item_image(item, condition)))
 
 
+def provenance(item, condition):
+    """What made an item's image: its attributes, parameters, seed, synthstem version and
+    the image's noise record (kept in ``Annotated.meta['params']``; COCO leaves it out)."""
+    return {"attrs": dict(field_of(item, "attrs") or {}), "params": field_of(item, "params") or {},
+            "seed": field_of(item, "seed"), "version": field_of(item, "version"),
+            "noise": _noise_record(item, condition)}
+
+
 def item_records(item, image_condition=EXPORT_DEFAULTS["image_condition"],
                  radius_angstrom=EXPORT_DEFAULTS["radius_angstrom"], radius_px=None,
                  heatmap_sigma_angstrom=EXPORT_DEFAULTS["heatmap_sigma_angstrom"], heatmap_sigma_px=None,
@@ -182,7 +190,7 @@ def item_records(item, image_condition=EXPORT_DEFAULTS["image_condition"],
             visible=points_visible(xy, image.shape),
             png_range=display_range(image),
             meta={"item": name, "condition": cond, "pixel_size_angstrom": px, "variant": 0,
-                  "defect_level": level},
+                  "defect_level": level, "params": provenance(item, cond)},
         ))
     return out
 

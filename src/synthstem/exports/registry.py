@@ -24,6 +24,9 @@ FORMATS = {
     "heatmaps": "synthstem.exports.heatmaps",
     "boxes": "synthstem.exports.boxes",
     "store": "synthstem.exports.store",
+    "hspy": "synthstem.exports.hspy",
+    "tiff": "synthstem.exports.tiff",
+    "hf": "synthstem.exports.hf",
 }
 #: the allowed values of ``exports`` (and of a run config's ``output.exports``)
 NAMES = tuple(FORMATS)
@@ -38,7 +41,11 @@ EXPORT_DEFAULTS = {
     "heatmap_sigma_angstrom": 0.25,       # heatmap Gaussian sigma [Angstrom]
     "heatmap_sigma_px": None,             # heatmap Gaussian sigma [px] (wins)
     "seed": 0,                            # seeds the split, few-shot subsets, augmentations
+    "tiff_dtype": "float32",              # 'tiff' pixels: 'float32' (the image) or 'uint16' (min..max)
 }
+#: options of EXPORT_DEFAULTS that formats read (``Context.options``)
+FORMAT_OPTIONS = ("tiff_dtype",)
+TIFF_DTYPES = ("float32", "uint16")
 #: ``augment`` options: ``variants`` 0 means no augmented folder
 AUGMENT_DEFAULTS = {
     "variants": 0,             # augmented variants per exported image (plus the original)

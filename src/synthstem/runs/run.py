@@ -261,7 +261,8 @@ def export_options(config):
                   "few_shot": o.splits.few_shot, "shots": tuple(o.splits.shots), "runs": o.splits.runs}
     return {"exports": tuple(o.exports), "augment": augment, "splits": splits,
             "image_condition": config.export_conditions(), "min_area": o.min_area,
-            "radius_angstrom": o.radius_angstrom, "heatmap_sigma_angstrom": o.heatmap_sigma_angstrom}
+            "radius_angstrom": o.radius_angstrom, "heatmap_sigma_angstrom": o.heatmap_sigma_angstrom,
+            "tiff_dtype": o.tiff_dtype}
 
 
 def run_exports(config, out, failures):

@@ -153,6 +153,8 @@ class OutputSection(Model):
     min_area: int = Field(_EXP["min_area"], ge=0, description="exports: minimum column instance area [px]")
     radius_angstrom: float = Field(_EXP["radius_angstrom"], gt=0, le=10, description="exports: column disc radius [Angstrom]")
     heatmap_sigma_angstrom: float = Field(_EXP["heatmap_sigma_angstrom"], gt=0, le=10, description="exports: heatmap Gaussian sigma [Angstrom]")
+    tiff_dtype: Literal[registry.TIFF_DTYPES] = Field(
+        _EXP["tiff_dtype"], description="exports: pixels of the 'tiff' export, 'float32' or 'uint16'")
     augment: AugmentSection = AugmentSection()
     splits: SplitsSection = SplitsSection()
     peaks: PeaksSection = PeaksSection()
