@@ -10,7 +10,7 @@ support's mid-plane is at half that depth (the beam enters at z = 0: the *top* s
 Labels: every heavy atom has ``SITE_KEY`` = its class (the element, or with
 ``label_groups`` the element and its group kind: 'Pt', 'Pt_pair', 'Pt_cluster') and
 ``INSTANCE_KEY`` = its group id (an isolated atom is its own group); support atoms have
-``''`` and -1. ``Scene.params['heavy']`` lists the heavy atoms' group kind and site
+``''`` and -1. ``Scene.params["heavy_atoms"]`` lists the heavy atoms' group kind and site
 (top/bottom/inside) in atom order of the labelled atoms.
 """
 
@@ -181,7 +181,7 @@ def build_supported(rng=None, size=150.0, support="C", density=None, thickness=1
     atoms.set_array(INSTANCE_KEY, instance)
     params.update(heavy_summary={"count": len(hp), "groups": int(len(np.unique(heavy_atoms.instance))),
                                  "film_atoms": n_support, "depth": depth, "z_mid": z_mid},
-                  heavy={"group": heavy_atoms.group.tolist(), "site": heavy_atoms.site.tolist()})
+                  heavy_atoms={"group": heavy_atoms.group.tolist(), "site": heavy_atoms.site.tolist()})
     return Scene(atoms=atoms, size=float(size), kind="supported", params=_jsonable(params))
 
 
