@@ -81,3 +81,16 @@ def test_scene_config_default_method_and_explicit_method():
     assert load_config({**BASE, "scene": {"kind": "supported"}}).simulation.method == "incoherent"
     cfg = {**BASE, "simulation": {**BASE["simulation"], "method": "multislice"}, "scene": {"kind": "supported"}}
     assert load_config(cfg).simulation.method == "multislice"
+
+
+def test_config_show_round_trips_a_scene_and_leaves_crystal_configs_as_they_were(tmp_path):
+    import tomllib
+
+    from synthstem.runs.toml import to_toml
+
+    cfg = load_config({**BASE, "scene": {"kind": "supported", "items": 3, "thickness": {"uniform": [30, 60]},
+                                         "hole_radius": [4.0, 6.0], "heavy": {"Pt": 1.0}}})
+    again = load_config(tomllib.loads(to_toml(cfg)))
+    assert again.scene == cfg.scene and again.to_dict() == cfg.to_dict()
+    crystal = load_config({"structures": [{"prototype": "perovskite"}]})
+    assert "scene" not in crystal.to_dict() and "[scene]" not in to_toml(crystal)

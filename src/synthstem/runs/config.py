@@ -135,6 +135,8 @@ class Config(Model):
     def to_dict(self):
         """JSON/TOML-safe dict of every key (defaults included; user conditions as set)."""
         d = self.model_dump(mode="json", by_alias=True, exclude={"user_conditions"})
+        if self.scene.kind is None:  # crystal runs: no [scene] (their manifests stay as they were)
+            d.pop("scene")
         d["conditions"] = {n: t.values() for n, t in self.user_conditions.items()}
         return d
 
