@@ -5,7 +5,8 @@
 :func:`synthstem.structures.orient.orient`), places the heavy atoms
 (:func:`synthstem.scenes.placement.place_heavy_atoms`) and removes the support atoms that
 would overlap them. The cell is ``diag(size, size, margin + max thickness + margin)``; the
-support's mid-plane is at half that depth (the beam enters at z = 0: the *top* surface).
+support's mid-plane at half that depth (shifted down when a tall cluster on the top surface
+needs room: ``params['heavy_summary']['z_mid']``); the beam enters at z = 0, the *top* surface.
 
 Labels: every heavy atom has ``SITE_KEY`` = its class (the element, or with
 ``label_groups`` the element and its group kind: 'Pt', 'Pt_pair', 'Pt_cluster') and
