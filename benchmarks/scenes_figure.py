@@ -28,7 +28,7 @@ def main(path, out):
     px = float(item.attrs["angstrom_xy"]) / item.raw.shape[1]
     scene = dict(item.params["structure"]["scene"]["params"])
     scene.update(item.params["structure"]["spec"]["params"])  # the config's values (heavy: the element)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 5.4), constrained_layout=True)
+    fig, axes = plt.subplots(1, 3, figsize=(17, 5.4), constrained_layout=True)
     other = next((k for k in item.images if "blbk" in k), next(iter(item.images)))
     for ax, img, title in ((axes[0], item.raw, "raw (noise-free simulation)"),
                            (axes[1], item.images[other], other), (axes[2], item.raw, "labels")):
@@ -42,7 +42,7 @@ def main(path, out):
     for c in classes:
         m = np.array(cols.label) == c
         for sel, face in ((m & focus, colors[c]), (m & ~focus, "none")):
-            axes[2].scatter(cols.xy[sel, 0], cols.xy[sel, 1], s=28, facecolors=face, edgecolors=colors[c],
+            axes[2].scatter(cols.xy[sel, 0], cols.xy[sel, 1], s=14, facecolors=face, edgecolors=colors[c],
                             linewidths=1.2, label=f"{c} ({'in' if face != 'none' else 'out of'} focus)")
     for inst in np.unique(cols.instance[cols.instance >= 0]):
         m = cols.instance == inst
@@ -50,7 +50,7 @@ def main(path, out):
             continue
         (x0, y0), (x1, y1) = cols.xy[m].min(0) - 4, cols.xy[m].max(0) + 4
         axes[2].add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="yellow", lw=0.8))
-    axes[2].legend(loc="lower left", fontsize=7, framealpha=0.8)
+    axes[2].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     fig.suptitle(f"{item.name}: {scene['heavy_summary']['count']} {scene['heavy']} atoms on "
                  f"{scene['thickness']:.0f} A {scene['support']} film, {item.raw.shape[0]} px at {px:.3f} A/px, "
                  f"defocus {micro['defocus']:.0f} A", fontsize=10)
