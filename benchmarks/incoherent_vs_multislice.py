@@ -37,6 +37,8 @@ from synthstem.physics.simulate import simulate  # noqa: E402
 from synthstem.structures.amorphous import rsa_positions  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+#: the measured table, read by synthstem.physics.incoherent_rule
+DATA = HERE.parent / "src" / "synthstem" / "physics" / "data" / "incoherent_validation.json"
 REF = dict(method="prism", interpolation=1, sampling="detector", slice_thickness=1.0,
            projection="finite", prism_check=0)
 VAC = 2.0  # vacuum above and below [A]
@@ -119,6 +121,20 @@ def pt_depths(depths=(0.0, 20.0, 40.0, 60.0), size=16.0):
                                     for (fx, fy), d in zip(spots, depths)],
                   cell=[size, size, max(depths) + 2 * VAC], pbc=True)
     return atoms, [0, 1, 2, 3]
+
+
+#: scene kind and specimen thickness [A] of each case (the lookup keys of
+#: ``synthstem.physics.incoherent_rule``)
+META = {
+    "Si,Fe,Mo,Pt on 20 A a-C": ("atoms on amorphous film", 20.0),
+    "Si,Fe,Mo,Pt on 50 A a-C": ("atoms on amorphous film", 50.0),
+    "Si,Fe,Mo,Pt on 100 A a-C": ("atoms on amorphous film", 100.0),
+    "Pt79 particle on 20 A a-C": ("particle on amorphous film", 34.0),
+    "MoS2 + W dopant": ("monolayer", 3.2),
+    "SrTiO3 [001] 3 cells (12 A)": ("crystal on zone axis", 11.7),
+    "SrTiO3 [001] 10 cells (39 A)": ("crystal on zone axis", 39.1),
+    "Pt at depth 0/20/40/60 A, defocus 30 A": ("atoms in vacuum", 60.0),
+}
 
 
 def cases():
@@ -236,13 +252,31 @@ def timing(repeat=3):
             "n_planes": r.params["incoherent"]["n_planes"], "timings": r.timings}
 
 
+def merge(paths, out, info):
+    """Rows of earlier runs (last wins per case) with their kind and thickness -> ``out``."""
+    rows = {}
+    for p in paths:
+        data = json.loads(Path(p).read_text())
+        for r in data["rows"]:
+            kind, thickness = META[r["case"]]
+            rows[r["case"]] = dict(r, kind=kind, specimen_thickness=thickness,
+                                   machine=data.get("machine"), date=data.get("date"),
+                                   configs=data.get("configs"))
+    order = list(META)
+    table = dict(info, rows=sorted(rows.values(), key=lambda r: order.index(r["case"])))
+    out.write_text(json.dumps(table, indent=1) + "\n")
+    print(f"{len(rows)} cases -> {out}")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default="all", help="'all' or comma list of indices")
     parser.add_argument("--configs", type=int, default=4, help="frozen-phonon configurations")
     parser.add_argument("--cache", default="/tmp/synthstem-incoherent-ref")
     parser.add_argument("--timing", action="store_true", help="only the 512 px timing")
-    parser.add_argument("--out", default=str(HERE / "incoherent_vs_multislice.json"))
+    parser.add_argument("--out", default=str(DATA))
+    parser.add_argument("--merge", nargs="*", help="JSON outputs of earlier runs to merge into --out")
     args = parser.parse_args(argv)
     info = {"machine": f"{platform.node()} {os.cpu_count()} cpus", "date":
             time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "reference": REF,
@@ -251,6 +285,8 @@ def main(argv=None):
         t = timing()
         print(json.dumps(t, indent=1))
         return 0
+    if args.merge:
+        return merge(args.merge, Path(args.out), info)
     all_cases = list(cases().items())
     chosen = range(len(all_cases)) if args.cases == "all" else [int(c) for c in args.cases.split(",")]
     rows = []

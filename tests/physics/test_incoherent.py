@@ -147,3 +147,17 @@ def test_simulate_thermal_options():
         simulate(atoms, pixels=16, method="incoherent", incoherent_damping="debye")
     with pytest.raises(ValueError, match="slab_thickness"):
         simulate(atoms, pixels=16, method="incoherent", incoherent_slab=-1.0)
+
+
+def test_tilt_displaces_the_probe_with_depth():
+    """A column tilted along the beam images like an untilted one."""
+    z = np.arange(0.0, 40.0, 4.0)
+    straight = np.c_[np.full(10, 5.0), np.full(10, 5.0), z]
+    scope = Microscope(tilt_x=20.0, tilt_y=-10.0)
+    tilted = straight + np.c_[z * np.tan(0.02), -z * np.tan(0.01), 0 * z]
+    args = (np.full(10, 1e-3), np.full(10, 0.05))
+    a, _ = incoherent_image(tilted, *args, scope, (64, 64), (10.0, 10.0))
+    b, _ = incoherent_image(straight, *args, Microscope(), (64, 64), (10.0, 10.0))
+    np.testing.assert_allclose(a, b, atol=1e-6 * b.max())
+    c, _ = incoherent_image(straight, *args, scope, (64, 64), (10.0, 10.0))
+    assert np.abs(c - b).max() > 0.1 * b.max()

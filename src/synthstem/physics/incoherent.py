@@ -15,6 +15,8 @@ Model (docs/physics.md, "incoherent")::
   planes is split linearly between them (so the probe is interpolated linearly in depth).
 - ``G_u``: a Gaussian of the atom's in-plane RMS thermal displacement ``u_a`` (the exact
   frozen-phonon average of an incoherent image); ``simulate`` adds the source-size blur.
+- Specimen mistilt (``Microscope.tilt_x, tilt_y``): the probe at depth ``z`` is displaced
+  by ``z tan(tilt)`` relative to the atoms, as multislice's tilted propagator.
 - No channelling, no dynamical scattering, no absorption: every atom sees the vacuum probe.
 
 Evaluation: Fourier series on the scan grid, band-limited to ``2 alpha / lambda``. Per
@@ -190,8 +192,10 @@ def incoherent_image(positions, sigma, blur, microscope, scan_shape, extent, def
     deconv = np.exp(2 * np.pi**2 * s0**2 * k2) * (hx * hy)
     band = (np.abs(my)[:, None] < nsy / 2) & (mx[None, :] < nsx / 2)
     rows = my % ngy
-    xg = np.mod(positions[:, 0], lx) / hx
-    yg = np.mod(positions[:, 1], ly) / hy
+    # specimen mistilt: the probe at depth z is displaced by z tan(tilt) (optics.py)
+    tx, ty = (math.tan(t * 1e-3) for t in microscope.tilt)
+    xg = np.mod(positions[:, 0] - positions[:, 2] * tx, lx) / hx
+    yg = np.mod(positions[:, 1] - positions[:, 2] * ty, ly) / hy
     # by plane, then by row (memory order for the kernel)
     order = np.lexsort((np.floor(yg), index))
     starts = np.searchsorted(index[order], np.arange(len(depths) + 1))
@@ -229,30 +233,37 @@ def incoherent_inputs(atoms, microscope, parametrization, damping, phonons, phon
     thermal average); with ``phonons > 0`` the displaced configurations carry the thermal
     motion and the blur is 0. ``damping="tds"`` uses the same RMS in ``1 - exp(-2M)``.
     """
+    from ase.data import chemical_symbols
+
     from ..structures.thermal import ADP_KEY, rms_per_atom
     from .cross_sections import DAMPING, haadf_cross_section
     from . import parametrization as param
 
     if damping not in DAMPING:
         raise ValueError(f"incoherent_damping must be one of {DAMPING}, got {damping!r}")
-    symbols = atoms.get_chemical_symbols()
-    rms = rms_per_atom(symbols, phonon_rms, "phonon_rms")
+    numbers = atoms.get_atomic_numbers()
+    present, inverse = np.unique(numbers, return_inverse=True)
+    rms = rms_per_atom([chemical_symbols[z] for z in present], phonon_rms,
+                       "phonon_rms")[inverse.ravel()]
     adp = atoms.arrays.get(ADP_KEY)
     if adp is not None:
         adp = np.asarray(adp, dtype=np.float64).reshape(len(atoms), 3, 3)
         has = np.abs(adp).reshape(len(atoms), -1).max(axis=1) > 0
         rms[has] = np.sqrt(np.clip((adp[has, 0, 0] + adp[has, 1, 1]) / 2, 0, None))
     rms = np.round(rms, 6)
-    sigma = np.empty(len(atoms))
-    table = {}
-    keys = {}
-    for i, (s, u) in enumerate(zip(symbols, rms)):
-        key = (s, float(u) if damping == "tds" else 0.0)
-        if key not in keys:
-            keys[key] = haadf_cross_section(s, microscope.energy, microscope.detector,
-                                            parametrization, damping, key[1])
-            table[s if damping == "atom" else f"{s}@{key[1]:g}A"] = keys[key]
-        sigma[i] = keys[key]
+    micro = np.rint(rms * 1e6).astype(np.int64) if damping == "tds" else 0 * numbers
+    keys, inverse = np.unique(numbers.astype(np.int64) << 40 | micro, return_inverse=True)
+    table, values = {}, np.empty(len(keys))
+    for k, key in enumerate(keys):
+        z, u = int(key) >> 40, (int(key) & (2**40 - 1)) * 1e-6
+        s = chemical_symbols[int(z)]
+        values[k] = haadf_cross_section(s, microscope.energy, microscope.detector,
+                                        parametrization, damping, float(u))
+        table[s if damping == "atom" else f"{s}@{u:g}A"] = values[k]
+    sigma = values[inverse.ravel()]
+    sums = np.bincount(numbers, weights=rms)
+    counts = np.bincount(numbers)
+    mean_rms = {chemical_symbols[z]: float(sums[z] / counts[z]) for z in np.flatnonzero(counts)}
     blur = np.zeros(len(atoms)) if phonons else rms
     record = {
         "model": "sum_a sigma_a [P_z(a) * G_u(a)](R - r_a): depth-resolved probe intensity, "
@@ -263,7 +274,7 @@ def incoherent_inputs(atoms, microscope, parametrization, damping, phonons, phon
                                 f"({param.reference(parametrization)})",
         "damping": damping,
         "thermal_blur": "configurations" if phonons else "analytic Gaussian",
-        "thermal_rms": {s: float(np.mean(rms[np.asarray(symbols) == s])) for s in set(symbols)},
+        "thermal_rms": mean_rms,
         "source_size": microscope.source_size,
     }
     return sigma, blur, record
