@@ -42,13 +42,13 @@ def case_errors(row):
     """Errors of one measured case: ``{"contrast", "peak", "position", "ncc", "mean"}``.
 
     ``contrast``: ``|C_inc / C_ref - 1|`` with ``C`` the heavy-atom peak over the support
-    mean; ``peak``: largest ``|peak_inc / peak_ref - 1|`` over the heavy atoms;
+    mean; ``peak``: ``|mean(peak_inc / peak_ref) - 1|`` over the heavy atoms;
     ``position``: mean heavy-atom peak offset of the incoherent image [Angstrom];
     ``ncc``: ``1 - NCC``; ``mean``: ``|mean_inc / mean_ref - 1|``.
     """
     contrast = row["peak_support_inc"] / row["peak_support_ref"]
     return {"contrast": abs(contrast - 1),
-            "peak": max(abs(v - 1) for v in row["heavy_peak_ratio"]),
+            "peak": abs(sum(row["heavy_peak_ratio"]) / len(row["heavy_peak_ratio"]) - 1),
             "position": row["pos_err_inc"],
             "ncc": 1 - row["ncc"],
             "mean": abs(row["mean_ratio"] - 1)}
