@@ -209,3 +209,20 @@ def prism_scan_direct(smatrix, extent, microscope, scan_x, scan_y, interpolation
             psi = np.tensordot(c, smat[:, rows][:, :, cols].astype(np.complex128), axes=1)
             image[j, i] = np.sum(np.abs(np.fft.fft2(psi))[mask] ** 2) / (wy * wx)
     return image
+
+
+# -- kernels/incoherent.py -------------------------------------------------------------
+def spread_gaussians(grid0, grid1, x, y, w0, w1, width_x, width_y, half_x, half_y):
+    """Each point's truncated Gaussian evaluated on its own window, added with np.add.at."""
+    g0, g1 = np.array(grid0, dtype=np.float64), np.array(grid1, dtype=np.float64)
+    ny, nx = g0.shape
+    for a in range(len(x)):
+        ci, cj = int(np.floor(x[a] + 0.5)), int(np.floor(y[a] + 0.5))
+        i = np.arange(ci - half_x[a], ci + half_x[a] + 1)
+        j = np.arange(cj - half_y[a], cj + half_y[a] + 1)
+        g = np.exp(-((i[None, :] - x[a]) ** 2) / (2 * width_x[a] ** 2)
+                   - ((j[:, None] - y[a]) ** 2) / (2 * width_y[a] ** 2))
+        jj, ii = np.meshgrid(j % ny, i % nx, indexing="ij")
+        np.add.at(g0, (jj, ii), w0[a] * g)
+        np.add.at(g1, (jj, ii), w1[a] * g)
+    return g0, g1

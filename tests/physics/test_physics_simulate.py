@@ -134,7 +134,8 @@ def test_incoherent_method_is_fast_and_plausible():
     px = 48 / 3  # pixels per unit cell
     assert img[0, 0] > img[int(px / 2), int(px / 2)] > img[0, int(px / 2)]
     assert 1e-4 < img.mean() < 0.01
-    assert r.params["incoherent"]["exponent"] == 1.7
+    sig = r.params["incoherent"]["cross_sections"]
+    assert sig["Sr"] > sig["Ti"] > sig["O"] > 0
     json.dumps(r.params)
 
 

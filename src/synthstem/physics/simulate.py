@@ -33,7 +33,7 @@ from . import backend
 from . import parametrization as param
 from .prism_check import (DEFAULT_PROBES, PrismAccuracyError, PrismAccuracyWarning,
                           failure_line, prism_check as prism_check_probes)
-from .incoherent import INCOHERENT_EXPONENT, INCOHERENT_SCALE, INCOHERENT_WIDTH, incoherent_image
+from .incoherent import incoherent_image, incoherent_inputs
 from .optics import Microscope, choose_gpts, fft_friendly
 from ..structures.thermal import ADP_KEY, rms_per_atom, thermal_displacements
 from .potential import (FINITE_RADIUS, PROJECTIONS, cell_extent, n_slices_for,
@@ -61,7 +61,6 @@ DEFAULT_SAMPLING = 0.035
 #: preview settings (the defaults before the convergence study): ~8-20x faster, HAADF mean
 #: up to ~35 % off on static cells (benchmarks/CONVERGENCE.md); ``simulate(..., **FAST)``
 FAST = {"slice_thickness": 2.0, "projection": "infinite", "sampling": "detector"}
-
 
 
 @dataclass
@@ -138,7 +137,8 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
              slice_thickness=0.25, phonons=0, seed=None, parametrization="lobato",
              workers=None, progress=False, *, phonon_rms=DEFAULT_PHONON_RMS,
              sampling=None, scan_pixels=None, projection="finite", focal_points=7,
-             device="cpu", prism_check=DEFAULT_PROBES, prism_strict=False):
+             device="cpu", prism_check=DEFAULT_PROBES, prism_strict=False,
+             incoherent_slab=None, incoherent_damping="atom"):
     """Simulate a HAADF-STEM image of a periodic supercell.
 
     Defaults: 256 px, PRISM f=4, 0.25 A slices, finite projection, sampling
@@ -158,9 +158,9 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
     pixels : int
         Output image edge in pixels (>= 8).
     method : {"prism", "multislice", "incoherent"}
-        "prism" (default) and "multislice" are dynamical; "incoherent" is a fast
-        approximation for tests and previews (probe intensity convolved with per-atom
-        Z^1.7 Gaussians; no channelling, no thickness dependence beyond the atom count).
+        "prism" (default) and "multislice" are dynamical; "incoherent" sums each atom's
+        detector cross-section times the probe intensity at its depth (physics/incoherent.py;
+        no channelling: for thin or weak specimens, see ``incoherent_error_estimate``).
     interpolation : int
         PRISM interpolation factor ``f`` (>= 1); ignored by the other methods.
     slice_thickness : float
@@ -212,6 +212,9 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         ~``prism_check / n_beams`` of one configuration's S-matrix).
     prism_strict : bool
         Raise ``PrismAccuracyError`` (a ValueError) instead of warning when the check fails.
+    incoherent_slab, incoherent_damping : float or None, {"atom", "tds"}
+        Incoherent only: depth-plane spacing [Angstrom] (None: depth of field / 8) and the
+        cross-section damping (``physics.cross_sections``).
 
     Returns
     -------
@@ -299,14 +302,18 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
     scopes = [replace(microscope, defocus=float(d)) for d in defoci]
     check_scope = int(np.argmax(focal_weights))  # the PRISM check's focal point
     check = None
+    if method == "incoherent":
+        inc_sigma, inc_blur, inc_record = incoherent_inputs(
+            atoms, microscope, parametrization, incoherent_damping, phonons, phonon_rms)
     for c in range(configs):
         pos = pos0
         if phonons:  # N(0, U) per atom with CIF ADPs, else N(0, phonon_rms^2) per axis
             pos = pos0 + thermal_displacements(atoms, rng, phonon_rms)
         t0 = time.perf_counter()
         if method == "incoherent":
-            for scope, weight in zip(scopes, focal_weights):
-                accum += weight * incoherent_image(atoms, pos, scope, (nsy, nsx), (ly, lx))
+            img, info = incoherent_image(pos, inc_sigma, inc_blur, microscope, (nsy, nsx),
+                                         (ly, lx), defoci, focal_weights, incoherent_slab, workers)
+            accum += img
             timings["scan"] += time.perf_counter() - t0
         else:
             pot = potential_slices(atoms, gpts, slice_thickness, parametrization, positions=pos,
@@ -400,6 +407,5 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
                 raise PrismAccuracyError(line)
             warnings.warn(line, PrismAccuracyWarning, stacklevel=2)
     if method == "incoherent":
-        params["incoherent"] = {"scale": INCOHERENT_SCALE, "exponent": INCOHERENT_EXPONENT,
-                                "width": INCOHERENT_WIDTH}
+        params["incoherent"] = dict(inc_record, **info)
     return SimulationResult(image=image, coords=coords, params=params, timings=timings)
