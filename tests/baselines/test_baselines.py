@@ -49,7 +49,9 @@ def test_column_baseline_on_a_run_beats_chance(tiny):
     rng = np.random.default_rng(1)
     chance = {n: rng.uniform(0, 63, (len(p), 2)).tolist() for n, p in pred.items()}
     r0 = score_columns(chance, tiny, visible_only=True)["all"]
-    assert r["precision"] == 1.0 and r["f1"] > 0.7 and r0["f1"] < 0.4
+    # F1 0.698 with the measured incoherent model (cross-sections ~Z^1.9 at 100-150 mrad:
+    # O columns fainter beside Sr than with the former fixed Z^1.7); chance stays < 0.4
+    assert r["precision"] == 1.0 and r["f1"] > 0.65 and r0["f1"] < 0.4
     assert r["mean_error_angstrom"] < 0.1 < r0["mean_error_angstrom"]
 
 

@@ -161,3 +161,15 @@ def test_tilt_displaces_the_probe_with_depth():
     np.testing.assert_allclose(a, b, atol=1e-6 * b.max())
     c, _ = incoherent_image(straight, *args, scope, (64, 64), (10.0, 10.0))
     assert np.abs(c - b).max() > 0.1 * b.max()
+
+
+def test_focal_spread_is_the_weighted_sum_over_defocus():
+    from dataclasses import replace
+
+    atoms = Atoms("Au", positions=[(3.0, 3.0, 10.0)], cell=[6.0, 6.0, 20.0], pbc=True)
+    scope = Microscope(defocus=20.0, focal_spread=30.0, Cs=1e4)
+    r = simulate(atoms, scope, pixels=48, method="incoherent", focal_points=5)
+    defoci, weights = scope.focal_series(5)
+    parts = [simulate(atoms, replace(scope, defocus=float(d), focal_spread=0.0), pixels=48,
+                      method="incoherent").image for d in defoci]
+    np.testing.assert_allclose(r.image, np.tensordot(weights, parts, 1), rtol=1e-10, atol=1e-15)

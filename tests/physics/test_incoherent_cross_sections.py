@@ -6,7 +6,8 @@ import pytest
 from scipy.integrate import quad
 
 from synthstem.physics import parametrization as param
-from synthstem.physics.cross_sections import gamma, haadf_cross_section
+from synthstem.physics.cross_sections import cross_section_table, gamma, haadf_cross_section
+from synthstem.physics.optics import Microscope
 from synthstem.physics.optics import wavelength
 
 Z_SET = {"C": 6, "Si": 14, "Fe": 26, "Mo": 42, "W": 74, "Pt": 78, "Au": 79}
@@ -105,3 +106,10 @@ def test_bad_input_names_the_problem(kwargs, match):
         haadf_cross_section("C", **kwargs)
     with pytest.raises(ValueError, match="Xx"):
         haadf_cross_section("Xx")
+
+
+def test_table_for_a_microscope():
+    scope = Microscope(energy=300e3, detector=(70.0, 200.0))
+    t = cross_section_table(["Pt", 14], scope, damping="tds", rms={"Pt": 0.07})
+    assert t == {"Pt": haadf_cross_section("Pt", 300e3, (70.0, 200.0), damping="tds", rms=0.07),
+                 "Si": 0.0}

@@ -19,7 +19,8 @@ def synthetic(monkeypatch):
     rows = [_row("thin film", "atoms on amorphous film", 20.0),
             _row("thick film", "atoms on amorphous film", 50.0, contrast_inc=13.0),
             _row("3 cells", "crystal on zone axis", 12.0, peaks=(0.9, 1.05)),
-            _row("10 cells", "crystal on zone axis", 39.0, peaks=(0.5,), ncc=0.9)]
+            _row("10 cells", "crystal on zone axis", 39.0, peaks=(0.5,), ncc=0.9),
+            _row("low mean", "particle on amorphous film", 30.0, mean=0.8)]
     monkeypatch.setattr(rule, "validation_table", lambda: (rows, {}))
     return rows
 
@@ -29,6 +30,7 @@ def test_case_errors():
                               pos=0.03, ncc=0.97, mean=0.95))
     assert e == pytest.approx({"contrast": 0.1, "peak": 0.1, "position": 0.03, "ncc": 0.03,
                                "mean": 0.05})
+    assert rule.case_errors(_row("v", "atoms in vacuum", 9.0))["contrast"] is None
 
 
 def test_lookup_takes_the_nearest_case_at_least_as_thick(synthetic):
@@ -46,6 +48,8 @@ def test_lookup_takes_the_nearest_case_at_least_as_thick(synthetic):
     assert "thickest measured: 50.0" in beyond["reason"]
     assert rule.incoherent_error_estimate("crystal on zone axis", 10.0)["method"] == "incoherent"
     assert rule.incoherent_error_estimate("crystal on zone axis", 20.0)["method"] == "prism"
+    low = rule.incoherent_error_estimate("particle on amorphous film", 10.0)
+    assert low["method"] == "prism" and "mean 0.2 > 0.15" in low["reason"]
     none = rule.incoherent_error_estimate("monolayer", 3.0)
     assert none["method"] == "prism" and none["case"] is None
 
@@ -68,9 +72,9 @@ def test_bundled_table_is_complete_and_consistent():
     assert {r["kind"] for r in rows} <= set(rule.KINDS)
     for r in rows:
         e = rule.case_errors(r)
-        assert all(v >= 0 for v in e.values())
+        assert all(v is None or v >= 0 for v in e.values())
         assert r["configs"] >= 2  # frozen phonons
         est = rule.incoherent_error_estimate(r["kind"], r["specimen_thickness"])
         assert est["case"] == r["case"]
-        assert est["method"] == ("incoherent" if all(e[k] <= v for k, v in
+        assert est["method"] == ("incoherent" if all(e[k] is None or e[k] <= v for k, v in
                                                      rule.TOLERANCE.items()) else "prism")

@@ -40,7 +40,6 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from ase.data import chemical_symbols
 from ase.units import _c, _e, _me
 
 from . import parametrization as param
@@ -139,13 +138,9 @@ def cross_section_table(elements, microscope, parametrization="lobato", damping=
     """
     out = {}
     for element in elements:
-        symbol = param._symbol(element) if not isinstance(element, str) else element
+        symbol = param._symbol(element)
         u = 0.0 if rms is None else float(rms.get(symbol, 0.0))
         out[symbol] = haadf_cross_section(symbol, microscope.energy, microscope.detector,
                                           parametrization, damping, u)
     return out
 
-
-def atomic_number(symbol):
-    """Atomic number of a chemical symbol."""
-    return chemical_symbols.index(symbol)
