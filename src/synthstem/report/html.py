@@ -13,6 +13,8 @@ from pathlib import Path
 
 from synthstem.io.files import write_text
 
+from synthstem.physics.accuracy import summarize, summary_line
+
 from . import plots
 from .collect import collect
 
@@ -64,6 +66,35 @@ def _manifest(dataset_dir):
             "synthstem version": m.get("version"), "complete": m.get("complete")}
 
 
+def _fmt(value, spec=".3g"):
+    return "-" if value is None else format(value, spec)
+
+
+def _accuracy_section(records):
+    """The accuracy section: a summary line, then per item method, f, check error, retries;
+    flagged items first, then retried ones, then by error (largest first)."""
+    if not records:
+        return []
+    summary = summarize(records)
+    out = ["<h2>Accuracy (PRISM check per item: max |PRISM - multislice| at the checked "
+           "probe positions / image contrast)</h2>",
+           f"<p><b>{html.escape(summary_line(summary))}</b></p>"]
+
+    def key(r):
+        return (r["passed"] is not False, r["retries"] == 0, -(r["error"] or 0.0))
+
+    rows = []
+    for r in sorted(records, key=key):
+        status = {False: "FLAGGED", True: "ok", None: "not checked"}[r["passed"]]
+        rows.append([status, r["item"], r.get("formula", ""), r.get("uvw", ""),
+                     _fmt(r.get("thickness"), ".1f"), r["method"],
+                     "-" if r["interpolation"] is None else r["interpolation"], _fmt(r["error"]),
+                     _fmt(r["tolerance"], "g"), r["retries"], r["level"] or "none"])
+    out.append(_table(rows, ["status", "item", "formula", "uvw", "thickness [A]", "method",
+                             "f", "check error", "tolerance", "retries", "accuracy"]))
+    return out
+
+
 def write_report(dataset_dir, out=None, gallery=4):
     """Write the report of a dataset folder.
 
@@ -89,6 +120,8 @@ def write_report(dataset_dir, out=None, gallery=4):
                "image datasets": " ".join(data["intensities"]), "column classes": " ".join(classes),
                **{k: v for k, v in _manifest(dataset_dir).items() if v is not None}}
     body.append(_table(summary.items()))
+
+    body.extend(_accuracy_section(data["accuracy"]))
 
     body.append("<h2>Gallery (columns coloured by class, defect boxes in red)</h2>")
     for name, truths in data["gallery"].items():
