@@ -86,7 +86,9 @@ def _accuracy_section(records):
     rows = []
     for r in sorted(records, key=key):
         status = {False: "FLAGGED", True: "ok", None: "not checked"}[r["passed"]]
-        rows.append([status, r["item"], r.get("formula", ""), r.get("uvw", ""),
+        uvw = str(r.get("uvw", "")).strip("()[]").split(",")
+        uvw = "[" + " ".join(str(round(float(u))) for u in uvw if u.strip()) + "]" if uvw != [""] else ""
+        rows.append([status, r["item"], str(r.get("formula", "")).strip("'\""), uvw,
                      _fmt(r.get("thickness"), ".1f"), r["method"],
                      "-" if r["interpolation"] is None else r["interpolation"], _fmt(r["error"]),
                      _fmt(r["tolerance"], "g"), r["retries"], r["level"] or "none"])
