@@ -103,9 +103,22 @@ def table_spread(z, energy, convergence, thickness, eps):
     return math.inf if w >= SATURATION * data["lateral"] / 2 else w
 
 
+_VACUUM = {}
+
+
 def vacuum_half_widths(microscope, eps_values, extent=48.0, sampling=0.1, focal_points=7):
     """Half-widths [Angstrom] of the square windows holding all but each ``eps`` of the
-    probe's intensity in vacuum (the focal-spread average as ``simulate`` makes it)."""
+    probe's intensity in vacuum (the focal-spread average as ``simulate`` makes it).
+    Memoised per microscope (a plan of thousands of items often shares a few)."""
+    key = (repr(microscope), tuple(eps_values), extent, sampling, focal_points)
+    if key not in _VACUUM:
+        if len(_VACUUM) > 4096:
+            _VACUUM.clear()
+        _VACUUM[key] = _vacuum_half_widths(microscope, eps_values, extent, sampling, focal_points)
+    return list(_VACUUM[key])
+
+
+def _vacuum_half_widths(microscope, eps_values, extent, sampling, focal_points):
     n = int(round(extent / sampling))
     gpts, samp = (n, n), (extent / n, extent / n)
     defoci, weights = microscope.focal_series(focal_points)
