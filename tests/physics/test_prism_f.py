@@ -136,3 +136,8 @@ def test_without_accuracy_nothing_changes():
 def test_accuracy_needs_the_check():
     with pytest.raises(ValueError, match="prism_check >= 1"):
         simulate(_au(8.0), pixels=16, phonons=0, accuracy="dataset", prism_check=0, **FAST)
+
+
+def test_a_bad_cell_gets_the_one_line_error_of_simulate():
+    with pytest.raises(ValueError, match="cell must be an OrientedCell or ase.Atoms"):
+        simulate("not a cell", pixels=16, accuracy="dataset")

@@ -54,9 +54,11 @@ def simulate_to_accuracy(simulate, cell, accuracy, kwargs):
         if f is None:
             from .optics import Microscope
             from .potential import cell_extent
-            from .simulate import DEFAULT_SAMPLING, _atoms_of
+            from .simulate import DEFAULT_SAMPLING
 
-            atoms = _atoms_of(cell)
+            atoms = getattr(cell, "atoms", cell)
+            if not (hasattr(atoms, "get_chemical_symbols") and hasattr(atoms, "cell")):
+                return simulate(cell, **dict(kwargs, accuracy=None))  # simulate's own error
             lx, ly, lz = cell_extent(atoms)
             scope = kwargs.get("microscope") or Microscope()
             sampling = kwargs.get("sampling")
