@@ -75,24 +75,56 @@ def test_check_refuses_zero_workers_and_empty_configs(tmp_path, capsys):
     assert "minimal config" in capsys.readouterr().err
 
 
-def test_estimate_times_one_item_and_scales_it(tmp_path, capsys):
+def test_estimate_times_representative_items_and_scales_them_by_cost(tmp_path, capsys):
     from synthstem.runs import estimate
+    from synthstem.runs.numerics import item_cost
 
     tasks = plan(load_config(_write(tmp_path, CONFIG)), tmp_path / "data")
+    costs = [item_cost(t) for t in tasks]
+    picks, model = estimate.representative(tasks, samples=2)
+    assert model == costs
+    assert [costs[i] for i in picks] == [min(costs), max(costs)]  # cheapest and costliest
     calls = []
-    real = estimate.calibrate
-    estimate.calibrate = lambda task: (calls.append(task.name) or (10.0, {"simulate": 8.0}))
-    try:
-        total, per_item, _ = estimate.estimate_seconds(tasks, workers=2)
-    finally:
-        estimate.calibrate = real
-    assert calls == [tasks[0].name] and per_item == 10.0
-    assert total == 20.0  # 3 items on 2 workers: two rounds
-    seconds, stages = estimate.calibrate(tasks[0])  # the real one: builds in memory only
+
+    def timer(task):  # 2 s per cost unit for the first timed item, 4 s for the second
+        calls.append(task.name)
+        return (2.0 if len(calls) == 1 else 4.0) * item_cost(task), {"simulate": 1.0}
+
+    r = estimate.estimate(tasks, workers=1, samples=2, timer=timer)
+    assert calls == [tasks[i].name for i in picks]
+    assert r["low"] == pytest.approx(2.0 * sum(costs))
+    assert r["high"] == pytest.approx(4.0 * sum(costs)) and r["low"] <= r["mid"] <= r["high"]
+    r2 = estimate.estimate(tasks, workers=2, samples=2, timer=lambda t: (item_cost(t), {}))
+    assert r2["mid"] == pytest.approx(max(sum(costs) / 2, max(costs)))  # 2 workers
+    seconds, stages = estimate._timed(tasks[0])  # the real build: in memory only
     assert seconds > 0 and stages["simulate"] > 0
     assert not (tmp_path / "data").exists()
     assert main(["config", "check", _write(tmp_path, CONFIG), "--estimate", "--workers", "1"]) == 0
-    assert "estimated time:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "estimated time:" in out and "range" in out and "timed " in out
+
+
+def test_cost_model_follows_thickness_phonons_and_f():
+    from synthstem.runs.numerics import item_cost
+    from synthstem.runs.task import Task
+
+    def task(**sim):
+        base = {"method": "prism", "interpolation": 4, "size": 16.0, "slice_thickness": 2.0,
+                "sampling": "detector", "phonons": 2, "focal_points": 3, "thickness": 20.0}
+        return Task(index=0, name="x", subset="items", role="general", structure={},
+                    structure_id=1, uvw=(0, 0, 1), conditions={"raw": {}},
+                    physics={"microscope": {}, "simulation": dict(base, **sim)}, peaks={},
+                    defect_kinds=[], seed=0, out="/tmp", png=False)
+
+    base = item_cost(task())
+    assert item_cost(task(thickness=40.0)) > base
+    assert item_cost(task(phonons=4)) == pytest.approx(2 * base)
+    assert item_cost(task(interpolation=2)) > 3 * base
+    # multislice grows with the depth, PRISM f=1 mostly with its beams: a crossover
+    assert item_cost(task(method="multislice", thickness=4.0)) < item_cost(
+        task(interpolation=1, thickness=4.0))
+    assert item_cost(task(method="multislice", thickness=200.0)) > item_cost(
+        task(interpolation=1, thickness=200.0))
 
 
 def test_tasks_are_plain_data(tmp_path):

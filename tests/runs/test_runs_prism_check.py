@@ -1,5 +1,7 @@
 """``[simulation] prism_check`` / ``prism_strict``: defaults, one-line errors naming the key,
-and the item's simulation runs (and records) the check as configured."""
+and the item's simulation runs (and records) the check as configured. These run with
+``accuracy = "none"`` (the check only; strict fails the item at once, as before the
+accuracy levels); tests/runs/test_runs_accuracy.py covers the checked-and-retried runs."""
 
 import pytest
 
@@ -33,7 +35,7 @@ def test_bad_values_name_the_key(key, value):
 @pytest.mark.parametrize("probes", [0, 2])
 def test_item_simulation_runs_the_configured_check(probes):
     physics = _physics(method="prism", interpolation=2, pixels=16, size=4.08, phonons=0,
-                       preset="fast", prism_check=probes)
+                       preset="fast", prism_check=probes, accuracy="none")
     cell = orient(prototype("fcc", elements="Au"), (0, 0, 1), size=4.08)
     res = simulate_cell(cell, physics, seed=1)
     if probes:
@@ -47,7 +49,7 @@ def test_strict_fails_the_item_simulation(monkeypatch):
 
     monkeypatch.setattr(pc, "TOLERANCE", -1.0)  # every measured error exceeds it
     physics = _physics(method="prism", interpolation=2, pixels=16, size=4.08, phonons=0,
-                       preset="fast", prism_strict=True)
+                       preset="fast", prism_strict=True, accuracy="none")
     cell = orient(prototype("fcc", elements="Au"), (0, 0, 1), size=4.08)
     with pytest.raises(pc.PrismAccuracyError, match="interpolation=2"):
         simulate_cell(cell, physics, seed=1)
@@ -59,6 +61,7 @@ seed = 3
 [simulation]
 method = "prism"
 interpolation = 2
+accuracy = "none"
 preset = "fast"
 phonons = 0
 pixels = 16

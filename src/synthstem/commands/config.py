@@ -14,8 +14,9 @@ def add_arguments(parser):
     check.add_argument("--plan", action="store_true",
                        help="also list every planned item (name, structure, zone axis)")
     check.add_argument("--estimate", action="store_true",
-                       help="estimate the run time: builds the first item in memory, timed "
-                            "(writes nothing; about four one-phonon builds of one item)")
+                       help="estimate the run time: builds representative items of the plan "
+                            "(cheapest, median and costliest by a cost model) in memory, timed, "
+                            "and prints a range (writes nothing)")
     check.add_argument("--workers", type=int, default=None,
                        help="workers assumed by --estimate (default: all CPUs)")
     check.add_argument("--limit", type=int, default=None, metavar="N",
@@ -56,15 +57,16 @@ def run(args):
         print(line)
     if args.plan:
         for t in tasks:
-            print(f"  {t.index:5d} {t.h5}  uvw {list(t.uvw)}  {t.role}")
+            planned = t.physics["simulation"].get("planned")
+            setting = "" if not planned else (
+                f"  {planned['method']}" + (f" f={planned['interpolation']}"
+                                            if planned["method"] == "prism" else ""))
+            print(f"  {t.index:5d} {t.h5}  uvw {list(t.uvw)}  {t.role}{setting}")
     if args.estimate:
-        from ..runs.estimate import estimate_seconds
+        from ..runs.estimate import estimate, estimate_lines
 
-        total, per_item, stages = estimate_seconds(tasks, workers)
-        detail = ", ".join(f"{k} {v:.2f} s" for k, v in stages.items())
-        print(f"estimated time: {total:.0f} s with {workers} worker(s) "
-              f"({per_item:.1f} s per item, calibrated on {tasks[0].name}: {detail}; "
-              "files and exports not included)")
+        for line in estimate_lines(estimate(tasks, workers)):
+            print(line)
     else:
-        print("estimated time: add --estimate (times the first item in memory)")
+        print("estimated time: add --estimate (times representative items in memory)")
     return 0

@@ -44,7 +44,8 @@ def run(args):
         worst = max(report.prism_flagged, key=lambda r: r["error"])
         print(f"warning: PRISM accuracy check above the tolerance in {len(report.prism_flagged)} "
               f"item(s) (largest error {worst['error']:.3g} in {worst['item']}): see "
-              "params['simulation']['prism_check'] and docs/physics.md (PRISM accuracy check)",
+              "params['accuracy'], the report's accuracy section and docs/physics.md (PRISM "
+              "accuracy check)",
               file=sys.stderr)
     e = report.exports
     if e and e.get("skipped"):
@@ -73,6 +74,10 @@ def run(args):
             print(f"report: {write_report(out)}")
         except Exception as err:  # as for the preview: the dataset is finished anyway
             print(f"synthstem run: report failed: {err}", file=sys.stderr)
+    if report.accuracy:  # the last line of stdout: what every image passed
+        from ..physics.accuracy import summarize, summary_line
+
+        print(summary_line(summarize(report.accuracy)))
     if report.failed:
         print(f"synthstem run: {len(report.failed)} failure(s), see {out / 'failures.json'}",
               file=sys.stderr)

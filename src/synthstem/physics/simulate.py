@@ -133,11 +133,11 @@ def fourier_interpolate(image, shape, extent=None, blur=0.0):
     return image
 
 
-def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
+def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=None,
              slice_thickness=0.25, phonons=0, seed=None, parametrization="lobato",
              workers=None, progress=False, *, phonon_rms=DEFAULT_PHONON_RMS,
              sampling=None, scan_pixels=None, projection="finite", focal_points=7,
-             device="cpu", prism_check=DEFAULT_PROBES, prism_strict=False,
+             device="cpu", prism_check=DEFAULT_PROBES, prism_strict=False, accuracy=None,
              incoherent_slab=None, incoherent_damping="atom"):
     """Simulate a HAADF-STEM image of a periodic supercell.
 
@@ -161,8 +161,10 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         "prism" (default) and "multislice" are dynamical; "incoherent" sums each atom's
         detector cross-section times the probe intensity at its depth (physics/incoherent.py;
         no channelling: for thin or weak specimens, see ``incoherent_error_estimate``).
-    interpolation : int
-        PRISM interpolation factor ``f`` (>= 1); ignored by the other methods.
+    interpolation : int or None
+        PRISM interpolation factor ``f`` (>= 1); ignored by the other methods. None: 4
+        without ``accuracy``; with it, the cheapest f predicted to meet it
+        (``synthstem.physics.prism_f``).
     slice_thickness : float
         Largest slice thickness [Angstrom] (> 0); slices are equal, ``ceil(Lz / dz)``.
     phonons : int
@@ -211,7 +213,15 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         ``prism_check.TOLERANCE`` (``synthstem.physics.prism_check``; costs
         ~``prism_check / n_beams`` of one configuration's S-matrix).
     prism_strict : bool
-        Raise ``PrismAccuracyError`` (a ValueError) instead of warning when the check fails.
+        Raise ``PrismAccuracyError`` (a ValueError) instead of warning when the check fails
+        (with ``accuracy``: when the retried setting still fails).
+    accuracy : {None, "dataset", "converged"}
+        None (default): the settings as given, the check warns. A level
+        (``prism_f.LEVELS``: "dataset" = PRISM check error <= 0.1 of the image contrast,
+        "converged" = <= 0.02): PRISM's f from the measured spread rule when
+        ``interpolation`` is None, and an image whose check fails is recomputed once at
+        the next safer setting (f halved, then multislice); recorded in
+        ``params["accuracy"]`` (``synthstem.physics.accuracy``).
     incoherent_slab, incoherent_damping : float or None, {"atom", "tds"}
         Incoherent only: depth-plane spacing [Angstrom] (None: depth of field / 8) and the
         cross-section damping (``physics.cross_sections``).
@@ -220,6 +230,17 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
     -------
     SimulationResult
     """
+    if accuracy is not None:
+        from .accuracy import simulate_to_accuracy
+
+        return simulate_to_accuracy(simulate, cell, accuracy, dict(
+            microscope=microscope, pixels=pixels, method=method, interpolation=interpolation,
+            slice_thickness=slice_thickness, phonons=phonons, seed=seed,
+            parametrization=parametrization, workers=workers, progress=progress,
+            phonon_rms=phonon_rms, sampling=sampling, scan_pixels=scan_pixels,
+            projection=projection, focal_points=focal_points, device=device,
+            prism_check=prism_check, prism_strict=prism_strict))
+    interpolation = 4 if interpolation is None else interpolation
     t_start = time.perf_counter()
     atoms = _atoms_of(cell)
     microscope = Microscope() if microscope is None else microscope

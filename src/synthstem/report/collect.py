@@ -9,6 +9,7 @@ import h5py
 import numpy as np
 
 from synthstem.loaders.sources import find_items
+from synthstem.physics.accuracy import item_record
 from synthstem.labels.masks import elements_of
 from synthstem.loaders.truth import image_names, read_truth
 
@@ -102,12 +103,13 @@ def collect(dataset_dir, gallery=12, pixel_sample=20000, seed=0):
     dict with 'n_items', 'n_images', 'items' (per item: flattened parameters), 'draws'
     ({condition: [flattened noise draws and condition of each image]}), 'column_classes',
     'column_elements' (Counters over items, clean structure), 'intensities' ({condition:
-    pixel values}), 'gallery' ({condition: [truth dicts with image]}), 'uvw', 'thickness'.
+    pixel values}), 'gallery' ({condition: [truth dicts with image]}), 'uvw', 'thickness',
+    'accuracy' (per item: physics.accuracy.item_record plus item, formula, uvw, thickness).
     """
     files = find_items(dataset_dir)
     picked = set(gallery_items(len(files), gallery))
     rng = np.random.default_rng(seed)
-    items, draws = [], defaultdict(list)
+    items, draws, accuracy = [], defaultdict(list), []
     classes, elements = Counter(), Counter()
     intensities, shown = defaultdict(list), defaultdict(list)
     n_images = 0
@@ -124,6 +126,12 @@ def collect(dataset_dir, gallery=12, pixel_sample=20000, seed=0):
             for d in json.loads(f["synthstem"].attrs.get("defects", "[]")) if "synthstem" in f else []:
                 flat.update({f"defect{d.get('level', '')}.{k}": d[k] for k in ("kind", "amplitude") if k in d})
             items.append(flat)
+            ip = params["item"]
+            record = ip.get("accuracy") or item_record({"raw": ip.get("simulation", {})})
+            accuracy.append(dict(record, item=path.stem,
+                                 formula=params["attrs"].get("chemical_formula", ""),
+                                 uvw=params["attrs"].get("uvw_direction", ""),
+                                 thickness=(ip.get("simulation", {}).get("extent") or [0, 0, 0])[2]))
             classes.update(clean["labels"])
             elements.update(e for lab in clean["labels"] for e in elements_of(lab))
             for name in names:
@@ -140,7 +148,7 @@ def collect(dataset_dir, gallery=12, pixel_sample=20000, seed=0):
                     t["title"] = title_of(params["item"], params["attrs"])
                     shown[name].append(t)
     return {"dataset": str(dataset_dir), "n_items": len(files), "n_images": n_images,
-            "items": items, "draws": dict(draws), "column_classes": classes,
+            "items": items, "draws": dict(draws), "column_classes": classes, "accuracy": accuracy,
             "column_elements": elements,
             "intensities": {k: np.concatenate(v) for k, v in intensities.items()},
             "gallery": dict(shown)}

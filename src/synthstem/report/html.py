@@ -13,6 +13,8 @@ from pathlib import Path
 
 from synthstem.io.files import write_text
 
+from synthstem.physics.accuracy import summarize, summary_line
+
 from . import plots
 from .collect import collect
 
@@ -74,6 +76,37 @@ def _manifest(dataset_dir):
             "synthstem version": m.get("version"), "complete": m.get("complete")}
 
 
+def _fmt(value, spec=".3g"):
+    return "-" if value is None else format(value, spec)
+
+
+def _accuracy_section(records):
+    """The accuracy section: a summary line, then per item method, f, check error, retries;
+    flagged items first, then retried ones, then by error (largest first)."""
+    if not records:
+        return []
+    summary = summarize(records)
+    out = ["<h2>Accuracy (PRISM check per item: max |PRISM - multislice| at the checked "
+           "probe positions / image contrast)</h2>",
+           f"<p><b>{html.escape(summary_line(summary))}</b></p>"]
+
+    def key(r):
+        return (r["passed"] is not False, r["retries"] == 0, -(r["error"] or 0.0))
+
+    rows = []
+    for r in sorted(records, key=key):
+        status = {False: "FLAGGED", True: "ok", None: "not checked"}[r["passed"]]
+        uvw = str(r.get("uvw", "")).strip("()[]").split(",")
+        uvw = "[" + " ".join(str(round(float(u))) for u in uvw if u.strip()) + "]" if uvw != [""] else ""
+        rows.append([status, r["item"], str(r.get("formula", "")).strip("'\""), uvw,
+                     _fmt(r.get("thickness"), ".1f"), r["method"],
+                     "-" if r["interpolation"] is None else r["interpolation"], _fmt(r["error"]),
+                     _fmt(r["tolerance"], "g"), r["retries"], r["level"] or "none"])
+    out.append(_table(rows, ["status", "item", "formula", "uvw", "thickness [A]", "method",
+                             "f", "check error", "tolerance", "retries", "accuracy"]))
+    return out
+
+
 def write_report(dataset_dir, out=None, gallery=12):
     """Write the report of a dataset folder.
 
@@ -99,6 +132,8 @@ def write_report(dataset_dir, out=None, gallery=12):
                "image datasets": " ".join(data["intensities"]), "column classes": " ".join(classes),
                **{k: v for k, v in _manifest(dataset_dir).items() if v is not None}}
     body.append(_table(summary.items()))
+
+    body.extend(_accuracy_section(data["accuracy"]))
 
     body.append("<h2>Gallery (items spread over the dataset; columns coloured by class, "
                 "defect boxes in red)</h2>")

@@ -18,6 +18,7 @@ from .._version import __version__
 from ..io.hdf5 import DEFECT_COORDS, Item, root_attrs
 from ..labels.peaks import peak_map
 from ..noise.conditions import noise_seed_sequence
+from ..physics.accuracy import item_record
 from ..physics.optics import Microscope
 from ..physics.simulate import simulate
 from ..random import (STAGE_AMORPHOUS, STAGE_DEFECT, STAGE_SIMULATE, STAGE_STRUCTURE,
@@ -55,11 +56,29 @@ def simulate_cell(cell, physics, seed):
     # task dicts: simulate's)
     extra = {k: sim[k] for k in ("projection", "sampling", "device", "prism_check",
                                  "prism_strict") if k in sim}
+    # accuracy (older task dicts: none): simulate picks f where 'auto', checks and retries
+    accuracy = sim.get("accuracy", "none")
+    interpolation = sim["interpolation"]
     return simulate(cell, microscope=Microscope(**physics["microscope"]), pixels=sim["pixels"],
-                    method=sim["method"], interpolation=sim["interpolation"],
+                    method=sim["method"],
+                    interpolation=None if interpolation == "auto" else interpolation,
+                    accuracy=None if accuracy == "none" else accuracy,
                     slice_thickness=sim["slice_thickness"], phonons=sim["phonons"],
                     phonon_rms=sim["phonon_rms"], seed=seed,
                     focal_points=sim.get("focal_points", 7), **extra)
+
+
+def settled(physics, params):
+    """``physics`` with the method and f an accuracy-checked simulation ended at (its
+    ``params['accuracy']``), so that the item's other simulations (defect cells, same size
+    and depth) start there; unchanged without an accuracy record."""
+    record = params.get("accuracy")
+    if not record:
+        return physics
+    sim = dict(physics["simulation"], method=record["method"])
+    if record["method"] == "prism":
+        sim["interpolation"] = record["interpolation"]
+    return dict(physics, simulation=sim)
 
 
 def orient_item(atoms, task, meta):
@@ -182,13 +201,15 @@ def build_item(task):
     conds = {n: c for n, c in task.condition_objects().items() if n != "raw"}
     levels = sorted({c.defect_level for c in conds.values() if c.defect_level})
     defect_images, defects, extra_coords, defect_columns = {}, [], {}, {}
+    sim_params = {"raw": res.params}  # each simulation's accuracy goes into params['accuracy']
     for level in levels:
         dcrystal, records = _defects(crystal, task, level, pixels)  # defects before layers
         dcell = same_layers(dcrystal, cell, layer_record)
         clock.lap("structure")
-        dres = simulate_cell(dcell, task.physics, sim_seed)
+        dres = simulate_cell(dcell, settled(task.physics, res.params), sim_seed)
         clock.lap("simulate")
         defect_images[level] = dres.image
+        sim_params[f"dfct{level}"] = dres.params
         extra_coords[DEFECT_COORDS[level]] = np.asarray(dres.coords, np.float32)
         defect_columns[level] = merge_columns(dcell, pixels)
         peak_maps[f"dfct{level}"] = peak_map(dres.image, defect_columns[level].xy, **task.peaks)
@@ -229,6 +250,7 @@ def build_item(task):
                  "twin": task.twin, "conditions": list(task.conditions)},
         "structure": structure,
         "simulation": _jsonable(res.params),
+        "accuracy": _jsonable(item_record(sim_params)),
         "settings": task.settings(),
     }
     item = Item(

@@ -1,20 +1,24 @@
-"""Estimate a run's time by calibration: build the plan's first item in memory, timed.
+"""Estimate a run's time: time representative items of the plan, scale by a cost model.
 
-How: the first task is built with one frozen-phonon configuration (not counted: it loads
-or compiles the numba kernels), then timed with one and with two configurations; the
-item's time is extrapolated linearly to the configured number ``p`` of phonons,
-``t(p) = t(1) + (p - 1) (t(2) - t(1))`` (a simulation's cost is a fixed part plus a part
-per configuration; with ``p`` <= 1 the item is timed as configured). Every item is
-assumed to cost as much as the first (the field of view, depth, sampling and conditions
-are the same for all items; structures differ in atom count), and the items are shared by
-``min(workers, items)`` workers. Writing files and exports are not included. Nothing is
-written.
+How: every planned item gets a modelled cost (:func:`synthstem.runs.numerics.item_cost`:
+its thickness, field of view, sampling, phonons, focal points, defect simulations and the
+method and PRISM f the accuracy rule planned for it, all as drawn). The items at the cost
+quantiles 0, 1/2 and 1 (``samples`` of them, evenly spaced in cost rank) are built in
+memory exactly as planned (with their PRISM check and any retry), timed, after one untimed
+warm-up build of the cheapest item with one frozen-phonon configuration (it loads or
+compiles the numba kernels). Each timed item gives seconds per cost unit; the plan's total
+cost times the smallest, median and largest of these is the range printed, shared by
+``min(workers, items)`` workers (the wall time is at least the longest single item).
+Writing files and exports are not included. Nothing is written.
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 from dataclasses import replace
+
+from .numerics import item_cost
 
 
 def _with_phonons(task, phonons):
@@ -30,23 +34,58 @@ def _timed(task):
     return time.perf_counter() - t0, stages
 
 
-def calibrate(task):
-    """Seconds of one item like ``task``: ``(total, {stage: seconds of the last build})``."""
-    phonons = int(task.physics["simulation"].get("phonons", 0))
-    if phonons <= 1:
-        _timed(task)  # warm-up
-        return _timed(task)
-    _timed(_with_phonons(task, 1))  # warm-up
-    t1, _ = _timed(_with_phonons(task, 1))
-    t2, stages = _timed(_with_phonons(task, 2))
-    return t1 + (phonons - 1) * max(t2 - t1, 0.0), stages
+def representative(tasks, samples=3):
+    """Indices (into ``tasks``) of the items at evenly spaced cost ranks, cheapest first,
+    and every item's modelled cost."""
+    costs = [item_cost(t) for t in tasks]
+    order = sorted(range(len(tasks)), key=lambda i: (costs[i], i))
+    n = len(order)
+    picks = []
+    for k in range(min(samples, n)):
+        i = order[round(k * (n - 1) / max(1, min(samples, n) - 1))]
+        if i not in picks:
+            picks.append(i)
+    return picks, costs
 
 
-def estimate_seconds(tasks, workers):
-    """Estimated wall time [s] of building ``tasks`` on ``workers`` workers, and the
-    calibration: ``(seconds, per_item_seconds, stages of the last calibration build)``."""
+def estimate(tasks, workers, samples=3, timer=None):
+    """Estimated wall time of building ``tasks`` on ``workers`` workers.
+
+    Returns a dict: ``low``, ``mid``, ``high`` [s] (wall), ``total_cost``, ``timed``
+    (per timed item: ``name``, ``index``, ``cost``, ``seconds``, ``stages``), ``workers``.
+    ``timer(task) -> (seconds, stages)`` replaces the real build (tests).
+    """
     if not tasks:
-        return 0.0, 0.0, {}
-    per_item, stages = calibrate(tasks[0])
-    rounds = -(-len(tasks) // max(1, min(workers, len(tasks))))  # ceil: items per worker
-    return per_item * rounds, per_item, stages
+        return {"low": 0.0, "mid": 0.0, "high": 0.0, "total_cost": 0.0, "timed": [],
+                "workers": workers}
+    timer = timer or _timed
+    picks, costs = representative(tasks, samples)
+    if timer is _timed:
+        _timed(_with_phonons(tasks[picks[0]], min(1, tasks[picks[0]].physics["simulation"]
+                                                     .get("phonons", 0))))  # warm-up
+    timed = []
+    for i in picks:
+        seconds, stages = timer(tasks[i])
+        timed.append({"name": tasks[i].name, "index": tasks[i].index, "cost": costs[i],
+                      "seconds": seconds, "stages": stages})
+    rates = sorted(t["seconds"] / t["cost"] for t in timed)
+    total = sum(costs)
+    parallel = max(1, min(workers, len(tasks)))
+    longest = max(costs)
+
+    def wall(rate):
+        return max(total * rate / parallel, longest * rate)
+
+    return {"low": wall(rates[0]), "mid": wall(statistics.median(rates)),
+            "high": wall(rates[-1]), "total_cost": total, "timed": timed, "workers": parallel}
+
+
+def estimate_lines(result):
+    """Lines ``config check --estimate`` prints."""
+    r = result
+    lines = [f"estimated time: {r['mid']:.0f} s (range {r['low']:.0f}-{r['high']:.0f} s) with "
+             f"{r['workers']} worker(s); files and exports not included"]
+    for t in r["timed"]:
+        lines.append(f"  timed {t['name']} (item {t['index']}): {t['seconds']:.1f} s, modelled "
+                     f"cost {t['cost']:.3g}")
+    return lines

@@ -87,7 +87,16 @@ class SimulationSection(Model):
         "cut", description="'cut' (atomagined's cube), 'periodic' (seamless, strained <= 1 %) or "
                            "'auto' (periodic where such a cell exists at this size, else cut)" + DRAWN)
     focal_points: int = Field(7, ge=1, le=64, description="Gauss-Hermite points of the focal-spread average")
-    interpolation: int = Field(4, ge=1, le=64, description="PRISM interpolation factor")
+    interpolation: Union[int, Literal["auto"]] = Field(
+        "auto", description="PRISM interpolation factor (1-64), or 'auto': per item, the largest "
+                            "f whose window holds the probe's measured spread through the item "
+                            "(needs accuracy; benchmarks/PRISM_F.md)")
+    accuracy: Literal["dataset", "converged", "none"] = Field(
+        "dataset", description="what every image must pass: 'dataset' (PRISM check error <= 0.1 "
+                               "of the image contrast), 'converged' (<= 0.02); an item that fails "
+                               "is recomputed once at a safer setting (smaller f, then "
+                               "multislice) and recorded; 'none': settings as given, the check "
+                               "only warns")
     preset: Literal["converged", "fast"] = Field(
         "converged", description="fills slice_thickness, projection, sampling where unset: "
                                  "'converged' (physics.simulate defaults) or 'fast' (preview, "
@@ -133,6 +142,23 @@ class SimulationSection(Model):
             if data.get(key) is None:
                 data[key] = value
         return data
+
+    @field_validator("interpolation")
+    @classmethod
+    def _check_interpolation(cls, v):
+        if isinstance(v, int) and not 1 <= v <= 64:
+            raise ValueError(f"must be an integer in 1-64 or 'auto', got {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _auto_needs_accuracy(self):
+        if self.interpolation == "auto" and self.accuracy == "none" and self.method == "prism":
+            raise ValueError("interpolation = 'auto' needs an accuracy ('dataset' or "
+                             "'converged'); with accuracy = 'none' give an integer f")
+        if self.accuracy != "none" and self.method == "prism" and self.prism_check == 0:
+            raise ValueError(f"accuracy = {self.accuracy!r} needs the PRISM check: "
+                             "prism_check >= 1 (or accuracy = 'none')")
+        return self
 
     @field_validator("sampling")
     @classmethod

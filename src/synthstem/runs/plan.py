@@ -21,6 +21,7 @@ from ..structures.names import check_uvw, item_name
 from ..structures.zone_axes import zone_axes
 from ..variation import draw_item, microscope_kwargs
 from .scene_section import draw_scene
+from .numerics import planned_numerics
 from .sources import load_atoms
 from .task import Task
 
@@ -94,6 +95,7 @@ def _pairs(config):
                                 f"{type(err).__name__}: {err}")
                 continue
             sid = entry.id + k if entry.id is not None else meta["structure_id"]
+            meta = dict(meta, heaviest_z=int(max(atoms.numbers)))  # the PRISM f rule's input
             variants.append([s, entry, spec, atoms, meta, sid])
     used = {v[5] for v in variants if v[5] is not None}
     auto = 1
@@ -199,13 +201,17 @@ def plan(config, out):
     pairs = _pairs(config)
 
     def add(pair, subset, role, shift=False, twin=""):
-        spec, sid, uvw, _, allow = pair
+        spec, sid, uvw, meta, allow = pair
         conditions = {c: table[c].to_dict() for c in config.conditions(role)}
         index = len(tasks)
+        physics = item_physics(config, specs, index)
+        planned = planned_numerics(physics, meta["heaviest_z"])
+        if planned is not None:  # the accuracy rule's setting (the build decides on the cell)
+            physics["simulation"]["planned"] = planned
         task = Task(index=index, name=item_name(sid, uvw), subset=subset, role=role,
                     structure=dict(spec), structure_id=sid, uvw=uvw, conditions=conditions,
                     shift=shift, twin=twin, allow_large_indices=allow,
-                    physics=item_physics(config, specs, index), **common)
+                    physics=physics, **common)
         tasks.append(task)
         return task
 
@@ -255,6 +261,16 @@ def plan_summary(tasks):
     drawn = sorted(tasks[0].physics.get("drawn", {}))
     if drawn:
         lines.insert(1, f"drawn per item: {', '.join(drawn)}")
+    planned = [t.physics["simulation"].get("planned") for t in tasks]
+    if any(planned):
+        counts = {}
+        for p in planned:
+            key = "fixed" if p is None else (f"f={p['interpolation']}" if p["method"] == "prism"
+                                             else p["method"])
+            counts[key] = counts.get(key, 0) + 1
+        lines.insert(1, f"accuracy {sim.get('accuracy')}: planned PRISM settings "
+                        f"{', '.join(f'{k} x{v}' for k, v in sorted(counts.items()))} (per item: "
+                        "--plan; each item's check confirms, a failing one is retried once)")
     lines += [f"  {sid:06d} {desc}: {', '.join(axes)}" for (sid, desc), axes in structures.items()]
     lines += [f"conditions ({role}): {', '.join(names)}" for role, names in conditions.items()]
     return lines

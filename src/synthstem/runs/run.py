@@ -32,6 +32,7 @@ from .lock import LOCK_NAME, FolderLock
 from .manifest import (Manifest, export_files, exports_complete, item_complete, key_row,
                        previous_manifest, write_records)
 from .plan import plan
+from ..physics.accuracy import item_record, summarize
 from .write import process_task
 
 
@@ -50,6 +51,8 @@ class RunReport:
     interrupted: bool = False
     #: items whose PRISM accuracy check exceeded its tolerance: {'item', 'error'}
     prism_flagged: list = field(default_factory=list)
+    #: per item: its accuracy record (physics.accuracy.item_record) and 'item'
+    accuracy: list = field(default_factory=list)
 
     @property
     def ok(self):
@@ -168,9 +171,10 @@ def _remove_if_unused(out, top):
 
 def _row(task, item, report):
     """The key.csv row of a written item; notes a failed PRISM check in ``report``."""
-    check = item.params.get("simulation", {}).get("prism_check")
-    if check and check["error"] > check["tolerance"]:
-        report.prism_flagged.append({"item": task.h5, "error": check["error"]})
+    record = item.params.get("accuracy") or item_record({"raw": item.params.get("simulation", {})})
+    report.accuracy.append(dict(record, item=task.h5))
+    if record["passed"] is False:
+        report.prism_flagged.append({"item": task.h5, "error": record["error"]})
     return key_row(task, item)
 
 
@@ -241,6 +245,7 @@ def _run_locked(config, out, tasks, workers, scheduler, progress, builder, limit
             manifest.data["exports"] = export_files(out)
     manifest.data["complete"] = not failures
     manifest.data["failures"] = len(failures)
+    manifest.data["accuracy"] = summarize(report.accuracy)
     manifest.save(force=True)
     report.wall = time.perf_counter() - t_start
     return report
