@@ -63,7 +63,13 @@ def histograms(columns, title_prefix=""):
     fig, axes = _figure(len(columns))
     for ax, (name, values) in zip(axes, columns.items()):
         v = np.asarray(values, dtype=np.float64)
-        ax.hist(v[np.isfinite(v)], bins=min(30, max(5, len(v) // 2)), color="C0")
+        v = v[np.isfinite(v)]
+        bins, span = min(30, max(5, len(v) // 2)), None
+        if v.size and not (v.max() - v.min()) > 1e-9 * max(abs(v.max()), abs(v.min()), 1e-300):
+            # values equal to rounding (numpy cannot make finite-sized bins): one bar
+            pad = max(abs(v.max()) * 1e-3, 1e-12)
+            bins, span = 1, (v.min() - pad, v.max() + pad)
+        ax.hist(v, bins=bins, range=span, color="C0")
         ax.set_title(f"{title_prefix}{name}", fontsize=8)
         ax.tick_params(labelsize=7)
     return png_base64(fig)
