@@ -8,7 +8,7 @@ from scipy.spatial.distance import pdist
 
 from synthstem.scenes import INSTANCE_KEY, SITE_KEY, build_scene
 from synthstem.scenes.nanoparticle import SHAPES, build_nanoparticle, equal_volume_diameter, particle
-from synthstem.structures.amorphous import number_density, parse_composition
+from synthstem.structures.amorphous import default_min_distance, number_density, parse_composition
 
 A_PT = 3.92  # ase reference state of Pt [Angstrom]
 
@@ -108,22 +108,41 @@ def test_several_particles_do_not_overlap_and_labels_are_complete():
             assert cKDTree(a).query(b)[0].min() >= 3.0
     pp = atoms.positions[inst >= 0]
     assert pp[:, :2].min() >= 2.0 and pp[:, :2].max() <= 120.0 - 2.0
-    # every particle rests on the film: its lowest atom is `gap` above the film's entrance surface
-    z_film = scene.params["support_film"]["z_range"][0]
+    # every particle rests on the film: `gap` (2 A) from its nearest film atom or more
+    film_tree = cKDTree(atoms.positions[film])
     for i in range(4):
-        assert atoms.positions[inst == i, 2].max() == pytest.approx(z_film - 2.0)
+        assert film_tree.query(atoms.positions[inst == i])[0].min() >= 2.0
 
 
-def test_support_film_density_and_spacing():
+def test_flat_support_film_density_and_spacing():
     scene = build_nanoparticle(rng=2, diameter=15.0, size=60.0, support="SiO2", support_thickness=20.0,
-                               support_density=2.2)
+                               support_amplitude=0.0)
     film = scene.atoms[scene.atoms.arrays[INSTANCE_KEY] == -1]
-    rho = number_density(parse_composition("SiO2"), 2.2)
+    rho = number_density(parse_composition("SiO2"), 2.2)  # film.SUPPORTS: a-SiO2 at 2.2 g/cm^3
     assert len(film) == round(rho * 60.0 * 60.0 * 20.0)
     assert abs((film.symbols == "O").sum() / len(film) - 2 / 3) < 1e-3
-    md = scene.params["support_film"]["min_distance"]
+    assert np.ptp(film.positions[:, 2]) < 20.0
+    md = default_min_distance(parse_composition("SiO2"))
     tree = cKDTree(film.positions, boxsize=[60.0, 60.0, 1e6])
     assert tree.query(film.positions, k=2)[0][:, 1].min() >= md - 1e-9
+
+
+def test_particles_rest_on_a_rough_film():
+    scene = build_nanoparticle(rng=8, diameter=20.0, particles=3, size=100.0, support="C", support_thickness=40.0,
+                               support_amplitude=0.4, support_correlation=15.0, gap=2.5)
+    atoms = scene.atoms
+    inst = atoms.arrays[INSTANCE_KEY]
+    film = atoms.positions[inst == -1]
+    for i in range(3):
+        p = atoms.positions[inst == i]
+        assert cKDTree(film).query(p)[0].min() >= 2.5 - 1e-9
+        # it rests on the film's highest point under its disc (widened by 1 A + one grid step): the highest
+        # film atom under the disc is 2.5 A below the particle, plus at most ~3 A (the steep
+        # 40 % / 15 A roughness over those 2 A, and the hard-core atoms not reaching the surface)
+        c = np.array(scene.params["particles"][i]["centre"][:2])
+        r = np.hypot(*(p[:, :2] - c).T).max()
+        below = film[np.hypot(*(film[:, :2] - c).T) < r]
+        assert 2.5 <= below[:, 2].min() - p[:, 2].max() <= 2.5 + 3.0
 
 
 def test_same_seed_same_scene_and_registry_validation():

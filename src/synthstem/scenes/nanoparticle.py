@@ -30,8 +30,10 @@ then rotated about the beam by ``in_plane`` (degrees, or ``'random'``);
 
 Placement: the particles' projected discs do not overlap (``min_separation`` between
 their rims) and lie inside the field (``margin`` from its edges). The beam enters at
-z = 0; every particle rests ``gap`` above the entrance surface of the support, the film
-lies below them (``[z_film, z_film + support_thickness)``) and is periodic laterally.
+z = 0. The support is an amorphous film of :mod:`synthstem.scenes.film` (a smooth random
+thickness map of mean ``support_thickness`` and relative RMS ``support_amplitude``,
+mid-plane ``z_film``, periodic laterally); every particle rests ``gap`` above the film's
+entrance surface at its highest point under the particle's projected disc.
 
 Labels: particle atoms have site class = their element and instance = particle id (0,
 1, ...); support atoms are unlabelled ('' and -1).
@@ -49,7 +51,8 @@ from scipy.spatial.transform import Rotation
 from ..random import as_rng
 from ..structures.orient import beam_rotation
 from ..structures.prototypes import check_element
-from ._helpers import amorphous_film, finish_scene, labelled_atoms, number, rotation_z
+from ._helpers import finish_scene, labelled_atoms, number, rotation_z
+from .film import film_atoms, support_material, thickness_map
 
 __all__ = ["SHAPES", "build_nanoparticle", "particle", "equal_volume_diameter"]
 
@@ -189,7 +192,8 @@ def _place(radii, size, margin, min_separation, rng, tries=500):
 def build_nanoparticle(rng=None, *, size=100.0, element="Pt", lattice_constant=None, shape="cuboctahedron",
                        diameter=30.0, diameter_spread=0.0, particles=1, zone_axis=(1, 1, 0), in_plane="random",
                        marks=0, wulff_100=1.0, wulff_110=1.1, wulff_111=0.9, support="C",
-                       support_thickness=30.0, support_density=2.0, gap=2.0, margin=2.0, min_separation=3.0):
+                       support_thickness=30.0, support_density=None, support_amplitude=0.2,
+                       support_correlation=30.0, gap=2.0, margin=2.0, min_separation=3.0):
     """Nanoparticles on an amorphous film (module docstring).
 
     Parameters
@@ -219,11 +223,16 @@ def build_nanoparticle(rng=None, *, size=100.0, element="Pt", lattice_constant=N
     wulff_100, wulff_110, wulff_111 : float
         Relative surface energies of the Wulff shape.
     support : str
-        Film composition ('C', 'SiO2', 'Si3N4', ...) or 'none' (particles in vacuum).
+        Film: a name of ``film.SUPPORTS`` ('C', 'CN', 'SiO2', 'Si3N4', 'Al2O3'), another
+        formula (give ``support_density``), or 'none' (particles in vacuum).
     support_thickness : float
-        Film thickness [Angstrom].
-    support_density : float
-        Film density [g/cm^3].
+        Mean film thickness [Angstrom].
+    support_density : float, optional
+        Film density [g/cm^3]; default the support's.
+    support_amplitude : float
+        Relative RMS variation of the film thickness (0: flat).
+    support_correlation : float
+        Lateral correlation length of the thickness variation [Angstrom].
     gap : float
         Distance from a particle's lowest atom to the film surface [Angstrom].
     margin : float
@@ -253,7 +262,7 @@ def build_nanoparticle(rng=None, *, size=100.0, element="Pt", lattice_constant=N
     film_t = 0.0
     if support != "none":
         film_t = number("support_thickness", support_thickness, 0.0, lo_open=True, unit="[Angstrom]")
-        number("support_density", support_density, 0.0, lo_open=True, unit="[g/cm^3]")
+        support_material(support, support_density)  # ValueError for an unknown support without density
 
     built, records = [], []
     for i in range(int(n_particles)):
@@ -268,29 +277,42 @@ def build_nanoparticle(rng=None, *, size=100.0, element="Pt", lattice_constant=N
     radii = [float(np.hypot(a.positions[:, 0], a.positions[:, 1]).max()) + 1.0 for a in built]
     centres = _place(radii, size, margin, min_sep, rng)
     height = max(float(np.ptp(a.positions[:, 2])) for a in built)
-    z_bottom = margin + height  # every particle's lowest atom (largest z) sits here
+    # film surface under each particle: the film's largest thickness within its disc
+    under, support_rec, tmax = [0.0] * len(built), None, 0.0
+    if support != "none":
+        tmap, spacing = thickness_map(size, film_t, rng, amplitude=number("support_amplitude", support_amplitude, 0.0),
+                                      correlation_length=number("support_correlation", support_correlation, 0.0,
+                                                                lo_open=True, unit="[Angstrom]"))
+        tmax = float(tmap.max())
+        grid = (np.arange(tmap.shape[0]) + 0.5) * spacing
+        gx, gy = np.meshgrid(grid, grid)
+        for i, (c, r) in enumerate(zip(centres, radii)):
+            disc = (gx - c[0]) ** 2 + (gy - c[1]) ** 2 <= (r + spacing) ** 2
+            under[i] = float(tmap[disc].max()) if disc.any() else 0.0
+    z_film = margin + height + gap + tmax / 2  # the film's mid-plane
     parts = []
     for i, (atoms, rec, c) in enumerate(zip(built, records, centres)):
         pos = atoms.positions.copy()
         pos[:, :2] += c
-        pos[:, 2] += z_bottom - pos[:, 2].max()
+        pos[:, 2] += z_film - under[i] / 2 - gap - pos[:, 2].max()
         rec["centre"] = [float(x) for x in pos.mean(axis=0)]
         parts.append(labelled_atoms(atoms.get_chemical_symbols(), pos, [element] * len(pos), [i] * len(pos)))
     scene_atoms = parts[0]
     for p in parts[1:]:
         scene_atoms += p
-    support_rec = None
-    z_end = z_bottom
+    z_end = z_film - gap
     if support != "none":
-        z_film = z_bottom + gap
-        film, support_rec = amorphous_film(size, (z_film, z_film + film_t), support, support_density, rng,
-                                           fixed=scene_atoms.positions)
-        scene_atoms += film
-        z_end = z_film + film_t
+        symbols, pos = film_atoms(tmap, spacing, z_film, support=support, density=support_density, rng=rng)
+        scene_atoms += labelled_atoms(symbols, pos, [""] * len(pos), [-1] * len(pos))
+        fractions, rho = support_material(support, support_density)
+        support_rec = {"composition": fractions, "density": rho, "z_mid": z_film, "thickness_max": tmax,
+                       "thickness_mean": float(tmap.mean()), "atoms": int(len(pos))}
+        z_end = z_film + tmax / 2
     params = {"size": size, "element": element, "lattice_constant": lattice_constant, "shape": shape,
               "diameter": float(diameter), "diameter_spread": spread, "particles": records,
               "in_plane": in_plane, "zone_axis": zone_axis if isinstance(zone_axis, str) else list(zone_axis),
               "marks": int(marks), "wulff_energies": energies, "support": support, "support_thickness": film_t,
-              "support_density": float(support_density), "support_film": support_rec, "gap": gap,
+              "support_density": support_density, "support_amplitude": support_amplitude,
+              "support_correlation": support_correlation, "support_film": support_rec, "gap": gap,
               "margin": margin, "min_separation": min_sep}
     return finish_scene(scene_atoms, size, z_end + margin, "nanoparticle", params)
