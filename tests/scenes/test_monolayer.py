@@ -107,6 +107,11 @@ def test_graphene_and_hbn_vacancy_markers():
     assert Counter(h.markers.label) == {"N_vacancy": 2, "B_vacancy": 1}
 
 
+def test_fractions_of_absent_sites_make_no_defect():
+    g = build_monolayer(rng=0, material="graphene", size=20.0, chalcogen_vacancies=0.05, double_vacancies=0.1)
+    assert len(g.markers) == 0 and g.params["per_layer"][0]["chalcogen_vacancies"] == 0
+
+
 def test_1t_phase_octahedral_columns():
     scene = build_monolayer(rng=0, material="MoS2", phase="1T", size=40.0, chalcogen_vacancies=2)
     a = scene.atoms
@@ -160,6 +165,7 @@ def test_same_seed_same_scene():
     ({"layers": 4}, "layers"),
     ({"dopant": "Xx", "dopants": 1}, "Xx"),
     ({"dopants": 1.5, "dopant": "W"}, "dopants"),
+    ({"material": "WS2", "dopant": "W", "dopants": 1}, "host element"),
 ])
 def test_bad_input_is_one_clear_error(params, match):
     with pytest.raises(ValueError, match=match):

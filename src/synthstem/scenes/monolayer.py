@@ -29,8 +29,10 @@ a 1T column's vacancy).
 
 Instances: the layer index (0 = entrance side); -1 for adatoms.
 
-Defect amounts (per layer, drawn independently in each layer): an int is a count, a
-float in [0, 1] a fraction of the eligible sites. Metal vacancies are drawn first, then
+Defect amounts (per layer, drawn independently in each layer): an int is a count (more
+than the eligible sites is an error), a float in [0, 1] a fraction of the eligible sites
+(none eligible, e.g. chalcogen vacancies of graphene: none made), so that one config can
+draw defects for every material. Metal vacancies are drawn first, then
 metal-site dopants from the sites left; double vacancies, then single chalcogen
 vacancies (the atom removed drawn from the column's atoms), then chalcogen-site dopants
 (one atom of a column) from the columns left.
@@ -220,8 +222,11 @@ def build_monolayer(rng=None, *, size=60.0, material="MoS2", phase="1H", layers=
         check_element(dopant, "dopant")
     if dopant_site not in ("metal", "chalcogen"):
         raise ValueError(f"dopant_site must be 'metal' or 'chalcogen', got {dopant_site!r}")
-    if dopant_site == "chalcogen" and unit["chalcogen"] is None and dopant:
+    host = unit["metal"] if dopant_site == "metal" else unit["chalcogen"]
+    if dopant and host is None:
         raise ValueError(f"{material} has no chalcogen sites; use dopant_site 'metal'")
+    if dopant and dopant == host:
+        raise ValueError(f"dopant {dopant!r} is the host element of the {dopant_site} sites of {material}")
     if adatom:
         check_element(adatom, "adatom")
     if isinstance(adatoms, bool) or not isinstance(adatoms, (int, np.integer)) or adatoms < 0:
@@ -247,7 +252,7 @@ def build_monolayer(rng=None, *, size=60.0, material="MoS2", phase="1H", layers=
         metal = [i for i, c in enumerate(cols) if c[0] == "metal"]
         chalc = [i for i, c in enumerate(cols) if c[0] == "chalcogen"]
         two = [i for i in chalc if len(cols[i][3]) == 2]
-        if double_vacancies and not two:
+        if isinstance(double_vacancies, (int, np.integer)) and double_vacancies > 0 and not two:
             raise ValueError(f"double_vacancies need two-atom chalcogen columns (1H MX2), not {material} {phase}")
         n_mv = count("metal_vacancies", metal_vacancies, len(metal))
         mv = _pick(rng, metal, n_mv)

@@ -170,18 +170,23 @@ def _rotation(zone_axis, in_plane, shape, rng):
     return rotation_z(phi) @ beam, zone_axis if isinstance(zone_axis, str) else list(uvw)
 
 
-def _place(radii, size, margin, min_separation, rng, tries=500):
-    """Lateral centres of discs of ``radii`` inside the field, not overlapping."""
-    centres = []
-    for i, r in enumerate(radii):
+def _place(radii, size, margin, min_separation, rng, tries=2000):
+    """Lateral centres of discs of ``radii`` inside the field, not overlapping (largest
+    first, each uniformly among the places left: up to ``tries`` draws)."""
+    order = np.argsort(-np.asarray(radii), kind="stable")
+    centres = [None] * len(radii)
+    placed = []
+    for i in order:
+        r = radii[i]
         lo, hi = margin + r, size - margin - r
         if hi < lo:
             raise ValueError(f"particle {i} (projected radius {r:.1f} A) does not fit a {size} A field "
                              f"with a {margin} A margin; enlarge size or lower diameter")
         for _ in range(tries):
             c = rng.uniform(lo, hi, size=2)
-            if all(np.hypot(*(c - c2)) >= r + r2 + min_separation for c2, r2 in zip(centres, radii)):
-                centres.append(c)
+            if all(np.hypot(*(c - centres[j])) >= r + radii[j] + min_separation for j in placed):
+                centres[i] = c
+                placed.append(i)
                 break
         else:
             raise ValueError(f"could not place {len(radii)} non-overlapping particles in a {size} A field "
