@@ -66,10 +66,10 @@ def draw(kind, out, seed):
     lo, hi = np.percentile(image, [0.5, 99.8])  # display: a few peaks saturated, square-root scale
     shown = np.sqrt(np.clip((image - lo) / (hi - lo), 0.0, 1.0))
     ax[1].imshow(shown, cmap="gray", extent=(0, scene.size, scene.size, 0))
-    ax[1].set(xlabel="x [A]", title=f"incoherent preview, {PIXELS[kind]} px ({seconds:.1f} s), sqrt scale")
+    ax[1].set(xlabel="x [A]", title=f"incoherent preview, {PIXELS[kind]} px, sqrt scale")
     fig.tight_layout()
     path = Path(out) / f"scene_{kind}.png"
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=72)
     plt.close(fig)
     print(f"{path}: {len(a)} atoms, image {image.shape}, simulate {seconds:.2f} s")
 
