@@ -38,7 +38,9 @@ vacancies (the atom removed drawn from the column's atoms), then chalcogen-site 
 (one atom of a column) from the columns left.
 
 Tiling: ``boundary='cut'`` keeps the columns inside ``[0, size)^2`` of an infinite
-layer rotated by ``rotation + k * twist`` degrees (layer k) about the field centre;
+layer rotated by ``rotation + k * twist`` degrees (layer k) about the field centre (not
+seamless across the field's edges, like ``orient``'s cut: the simulators' periodic
+images meet at a seam);
 ``'periodic'`` (no rotation or twist) tiles a rectangular ``n1 a x n2 a sqrt(3)`` cell
 stretched to the square field (strain recorded; at most ``max_strain``), seamless
 across the edges.
