@@ -35,6 +35,17 @@ def test_epitaxial_perovskites_sides_labels_and_mismatch():
     assert odd.params["mismatch"] is None  # no lattice vector along an irrational direction
 
 
+def test_the_plane_turns_with_the_bicrystal():
+    kw = dict(size=30.0, thickness=8.0, crystal="perovskite/SrTiO3", crystal2="perovskite/BaTiO3")
+    turned = build_interface(rotation=25.0, **kw)
+    assert turned.params["plane_normal_angle"] == pytest.approx(25.0)
+    assert turned.params["plane_normal"] == pytest.approx([np.cos(np.radians(25)), np.sin(np.radians(25))])
+    assert turned.params["mismatch"] == pytest.approx(4.006 / 3.905 - 1)  # still a (100) plane
+    side = _side(turned)
+    inst = turned.atoms.arrays[INSTANCE_KEY]
+    assert np.all(side[inst == 0] < 0) and np.all(side[inst == 1] >= 0)
+
+
 def test_coherent_interface_matches_the_period_along_the_plane():
     scene = build_interface(size=40.0, thickness=8.0, crystal="perovskite/SrTiO3", crystal2="perovskite/BaTiO3",
                             coherent=True, plane_offset=-8.0)

@@ -7,8 +7,10 @@ its zone axis along the beam (:func:`synthstem.structures.orient.orient`, ``thic
 deep), then rotated about the beam through the field centre: grain 0 by
 ``rotation + tilt/2``, grain 1 by ``rotation - tilt/2`` [degrees]. So ``tilt`` is the
 misorientation about the beam, and with one crystal and ``plane_angle`` = 0 the
-boundary is a symmetric tilt grain boundary. The plane contains the beam; its normal in
-the image is ``n = (cos plane_angle, sin plane_angle)``; it passes through
+boundary is a symmetric tilt grain boundary. The plane contains the beam; it turns with
+the grains: its normal in the image is at ``rotation + plane_angle`` degrees,
+``n = (cos, sin)`` of that (``plane_angle`` is the inclination of the plane in the
+bicrystal, ``rotation`` turns the whole bicrystal in the image); it passes through
 ``centre + plane_offset * n``. Grain 0 keeps its atoms with ``n . (r - p) < 0``, grain 1
 those with ``n . (r - p) >= 0``; grain 1 is shifted by ``translation`` [Angstrom] along
 the plane (rigid-body translation). Atoms of grain 1 closer than ``min_distance`` to an
@@ -126,9 +128,10 @@ def build_interface(rng=None, *, size=60.0, thickness=40.0, crystal="perovskite/
     tilt : float
         Misorientation about the beam [degrees]: grain 0 at +tilt/2, grain 1 at -tilt/2.
     rotation : float
-        Common in-plane rotation of both grains [degrees].
+        In-plane rotation of the whole bicrystal (both grains and the plane) [degrees].
     plane_angle : float
-        Direction of the plane normal in the image [degrees] (0: along x, a vertical boundary).
+        Inclination of the plane normal from the bicrystal's x axis [degrees] (0 with
+        rotation 0: along x, a vertical boundary; 0: the symmetric boundary of a tilt).
     plane_offset : float
         Distance of the plane from the field centre along its normal [Angstrom].
     translation : float
@@ -159,8 +162,9 @@ def build_interface(rng=None, *, size=60.0, thickness=40.0, crystal="perovskite/
     uvw1 = uvw0 if zone_axis2 is None else _uvw("zone_axis2", zone_axis2)
     atoms0, src0 = _load(crystal, "crystal")
     atoms1, src1 = (atoms0, src0) if not crystal2 else _load(crystal2, "crystal2")
-    normal = np.array([np.cos(phi), np.sin(phi)])
-    along = np.array([-np.sin(phi), np.cos(phi)])
+    normal_angle = phi + np.deg2rad(rotation)  # the plane turns with the bicrystal
+    normal = np.array([np.cos(normal_angle), np.sin(normal_angle)])
+    along = np.array([-np.sin(normal_angle), np.cos(normal_angle)])
     point = size / 2 + offset * normal
     angles = (np.deg2rad(rotation + tilt / 2), np.deg2rad(rotation - tilt / 2))
     pos0, cell0, vec0 = _grain(atoms0, uvw0, size, thickness, angles[0], np.zeros(2))
@@ -207,7 +211,8 @@ def build_interface(rng=None, *, size=60.0, thickness=40.0, crystal="perovskite/
                        "angle": float(np.rad2deg(ang)), "period_along_plane": per, "atoms": int(n)})
     params = {"size": size, "thickness": thickness, "crystal": crystal, "crystal2": crystal2,
               "zone_axis": uvw0, "zone_axis2": uvw1, "tilt": tilt, "rotation": rotation,
-              "plane_angle": float(np.rad2deg(phi)), "plane_offset": offset, "translation": translation,
+              "plane_angle": float(np.rad2deg(phi)), "plane_normal_angle": float(np.rad2deg(normal_angle)),
+              "plane_offset": offset, "translation": translation,
               "plane_point": point.tolist(), "plane_normal": normal.tolist(), "mismatch": mismatch,
               "coherent": bool(coherent), "coherency_strain": strain, "min_distance": min_distance,
               "removed": removed, "grains": grains}
