@@ -80,6 +80,13 @@ def test_symmetric_tilt_boundary_sigma5():
         assert np.all(np.minimum(rel, 45 - rel) < 1e-6)
 
 
+def test_sigma25_boundary_period_needs_index_seven():
+    theta = 2 * np.degrees(np.arctan(1 / 7))  # 16.26 degrees, Sigma 25 about [001]: the (710) plane
+    scene = build_interface(size=30.0, thickness=8.0, crystal="perovskite/SrTiO3", tilt=round(theta, 2))
+    assert scene.params["grains"][0]["period_along_plane"] == pytest.approx(3.905 * np.sqrt(50))
+    assert scene.params["mismatch"] == pytest.approx(0.0, abs=1e-12)
+
+
 def test_close_atoms_removed_and_density_is_bulk():
     scene = build_interface(size=50.0, thickness=3 * A_CU, crystal="fcc/Cu", zone_axis=[0, 0, 1], tilt=25.0)
     a = scene.atoms

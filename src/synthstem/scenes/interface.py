@@ -40,7 +40,7 @@ from ._helpers import finish_scene, labelled_atoms, number, rotation_z
 
 __all__ = ["build_interface", "period_along"]
 
-_MAX_INDEX = 6
+_MAX_INDEX = 8
 
 
 def _load(source, what):
