@@ -54,7 +54,7 @@ def main(path, out):
     fig.suptitle(f"{item.name}: {scene['heavy_summary']['count']} {scene['heavy']} atoms on "
                  f"{scene['thickness']:.0f} A {scene['support']} film, {item.raw.shape[0]} px at {px:.3f} A/px, "
                  f"defocus {micro['defocus']:.0f} A", fontsize=10)
-    fig.savefig(out, dpi=90)
+    fig.savefig(out, dpi=60)
     print(out)
 
 
