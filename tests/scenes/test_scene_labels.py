@@ -81,6 +81,9 @@ def test_scene_config_default_method_and_explicit_method():
     assert load_config({**BASE, "scene": {"kind": "supported"}}).simulation.method == "incoherent"
     cfg = {**BASE, "simulation": {**BASE["simulation"], "method": "multislice"}, "scene": {"kind": "supported"}}
     assert load_config(cfg).simulation.method == "multislice"
+    # the measured incoherent rule (physics/incoherent_rule.py): crystals need dynamical methods
+    assert load_config({**BASE, "scene": {"kind": "monolayer"}}).simulation.method == "incoherent"
+    assert load_config({**BASE, "scene": {"kind": "interface"}}).simulation.method == "prism"
 
 
 def test_config_show_round_trips_a_scene_and_leaves_crystal_configs_as_they_were(tmp_path):

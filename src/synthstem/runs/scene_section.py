@@ -39,7 +39,8 @@ __all__ = ["SceneSection", "SCENE_METHODS", "draw_scene", "DISTRIBUTION_KEYS"]
 DISTRIBUTION_KEYS = ("uniform", "normal", "randint", "choice")
 #: default [simulation] method of each scene kind (where the config sets none): the
 #: incoherent model for large fields of thin specimens (docs/scenes.md)
-SCENE_METHODS = {"supported": "incoherent"}
+SCENE_METHODS = {"supported": "incoherent", "nanoparticle": "incoherent", "monolayer": "incoherent",
+                 "interface": "prism"}
 #: builder keywords a config cannot set (they come from other tables)
 RESERVED = {"size": "simulation.size"}
 
