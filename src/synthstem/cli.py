@@ -31,6 +31,9 @@ COMMANDS = [
     ("bench", "synthstem.commands.bench"),
     ("eval", "synthstem.commands.eval"),
     ("report", "synthstem.commands.report"),
+    ("calibrate", "synthstem.commands.calibrate"),
+    ("train", "synthstem.commands.train"),
+    ("detect", "synthstem.commands.detect"),
 ]
 
 #: exit codes
