@@ -148,7 +148,7 @@ def calibration_toml(result, sources=()):
              "", "[conditions.calibrated]"]
     lines += [f"{k} = {_value(v)}" for k, v in condition_values(result).items()]
     lines += ["", "[calibration]", f"pixel_size = {_value(result['pixel_size'])}",
-              f"images = {len(result['images'])}",
+              f"n_images = {len(result['images'])}",
               f"spot_source = {_value(next(iter(result['images'].values()))['spot_source'])}",
               "", "[calibration.detector]"]
     lines += [f"{k} = {_value(v)}" for k, v in result["detector"].items()]

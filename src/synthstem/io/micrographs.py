@@ -97,9 +97,11 @@ def read_micrograph(path):
             image, pixel_size = np.load(path, allow_pickle=False), None
         else:
             image, pixel_size = _hdf5(path)
-    except (ValueError, FileNotFoundError):
+    except FileNotFoundError:
         raise
     except Exception as err:  # a corrupt or foreign file: one line naming it
+        if isinstance(err, ValueError) and str(err).startswith(path):
+            raise
         raise ValueError(f"{path}: cannot read as {suffix[1:]} image ({type(err).__name__}: {err})") from None
     image = np.asarray(image)
     if image.ndim != 2 or image.dtype.kind not in "uif" or min(image.shape) < 2:
