@@ -36,7 +36,9 @@ from synthstem.calibrate import calibrate  # noqa: E402
 from synthstem.evaluate.points import score_points  # noqa: E402
 from synthstem.io.micrographs import find_images, read_micrograph  # noqa: E402
 
-DEFAULT_CALIB = os.path.join(HERE, "..", "..", "shared", "real", "acstem-train")
+#: ../shared/real/acstem-train beside the checkout (a worktree one level deeper: ../../shared)
+CALIB_CANDIDATES = [os.path.join(HERE, "..", *[".."] * k, "shared", "real", "acstem-train") for k in (1, 2)]
+DEFAULT_CALIB = next((c for c in CALIB_CANDIDATES if os.path.isdir(c)), CALIB_CANDIDATES[0])
 SHIPPED = os.path.join(HERE, "sim2real-calibration.json")
 THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.05), 2)
 
@@ -85,7 +87,8 @@ def main(argv=None):
     ap.add_argument("--scenes", type=int, default=96, help="training scenes")
     ap.add_argument("--draws", type=int, default=2, help="noisy images per training scene")
     ap.add_argument("--val-scenes", type=int, default=16, help="validation scenes (threshold choice)")
-    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--epochs", type=int, default=9)
+    ap.add_argument("--width", type=int, default=8, help="U-Net channels of the first level")
     ap.add_argument("--model-pixel", type=float, default=2.0, help="model pixel / real pixel (binning)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
@@ -112,7 +115,8 @@ def main(argv=None):
     log(f"wrote {args.scenes * args.draws} training and {args.val_scenes} validation images ({args.variant})")
     model_path = os.path.join(args.work, f"model-{tag}.pt")
     rec = train(load_points_dataset(train_dir), model_path, progress=log, epochs=args.epochs,
-                pixel_size=pixel * args.model_pixel, seed=args.seed, threads=args.threads)
+                pixel_size=pixel * args.model_pixel, seed=args.seed, threads=args.threads,
+                width=args.width)
     model, config = load_model(model_path)
     best, f1 = choose_threshold(model, config, val_dir, pixel)
     log(f"trained {rec['seconds']:.0f} s; threshold {best} (generated validation box F1 {f1[best]:.3f})")

@@ -1,7 +1,7 @@
 """Classical spot detector: smoothed local maxima with three parameters.
 
 ``smoothed_maxima(image, sigma, size)`` smooths with a Gaussian of ``sigma`` [px], subtracts
-a local background (median over a ``4 * size + 1`` px window of the smoothed image),
+a local background (the smoothed image smoothed again by a Gaussian of ``2 * size`` px),
 divides by a robust noise estimate (1.4826 x MAD of that difference) and returns every
 local maximum in a ``size x size`` window with its score; ``threshold`` keeps scores above it.
 """
@@ -32,7 +32,7 @@ def smoothed_maxima(image, sigma, size, threshold=-np.inf):
         raise ValueError(f"sigma must be > 0 and size >= 3, got {sigma}, {size}")
     size = int(size) | 1
     s = ndimage.gaussian_filter(np.asarray(image, float), sigma)
-    d = s - ndimage.median_filter(s, size=4 * size + 1)
+    d = s - ndimage.gaussian_filter(s, 2.0 * size)
     noise = 1.4826 * np.median(np.abs(d - np.median(d))) or 1.0
     score = d / noise
     m = (s == ndimage.maximum_filter(s, size=size)) & (score > threshold)

@@ -120,12 +120,12 @@ def train(samples, out, progress=None, **params):
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss)
+            total += float(loss.detach())
         losses.append(total / steps)
         if progress:
             progress(f"epoch {epoch + 1}/{cfg['epochs']}: loss {losses[-1]:.4f} ({time.perf_counter() - t0:.0f} s)")
     record = {"losses": losses, "seconds": time.perf_counter() - t0, "images": len(samples),
-              "device": device, "torch": torch.__version__, "threads": torch.get_num_threads()}
+              "device": device, "torch": str(torch.__version__), "threads": torch.get_num_threads()}
     config = {k: cfg[k] for k in ("pixel_size", "sigma", "width", "depth", "threshold")}
     config.update(classes=classes, normalisation="(x - median) / (1.4826 MAD)")
     training = {k: cfg[k] for k in ("tile", "batch", "epochs", "lr", "pos_weight", "seed")}
