@@ -84,10 +84,11 @@ def main(argv=None):
     ap.add_argument("--calib", default=DEFAULT_CALIB, help="folder with images/ (and labels/) to calibrate on")
     ap.add_argument("--work", default=os.path.join(HERE, ".sim2real-work"), help="scratch folder")
     ap.add_argument("--variant", default="full", choices=VARIANTS, help="calibration variant (ablation)")
-    ap.add_argument("--scenes", type=int, default=96, help="training scenes")
-    ap.add_argument("--draws", type=int, default=2, help="noisy images per training scene")
-    ap.add_argument("--val-scenes", type=int, default=16, help="validation scenes (threshold choice)")
-    ap.add_argument("--epochs", type=int, default=9)
+    ap.add_argument("--scenes", type=int, default=48, help="training scenes")
+    ap.add_argument("--draws", type=int, default=4, help="noisy images per training scene")
+    ap.add_argument("--val-scenes", type=int, default=10, help="validation scenes (threshold choice)")
+    ap.add_argument("--epochs", type=int, default=7)
+    ap.add_argument("--tile", type=int, default=96, help="training crop [model px]")
     ap.add_argument("--width", type=int, default=8, help="U-Net channels of the first level")
     ap.add_argument("--model-pixel", type=float, default=2.0, help="model pixel / real pixel (binning)")
     ap.add_argument("--seed", type=int, default=0)
@@ -104,7 +105,8 @@ def main(argv=None):
     pixel = float(cal["pixel_size"] or 0.293)
     log(f"calibration: {cal.get('source', SHIPPED)}; detector offset {cal['detector']['offset']:.4g}, "
         f"gain {cal['detector']['gain']:.4g}; pixel {pixel:.4f} A")
-    raws = render_all(args.scenes + args.val_scenes, args.seed, pixel, args.pixels)
+    raws = render_all(args.scenes + args.val_scenes, args.seed, pixel, args.pixels,
+                      cache=os.path.join(args.work, "scenes"))
     log(f"rendered {len(raws)} supported-Pt scenes ({args.pixels} px)")
     tag = f"{args.variant}-s{args.seed}"
     train_dir, val_dir = os.path.join(args.work, f"train-{tag}"), os.path.join(args.work, f"val-{tag}")
@@ -116,7 +118,7 @@ def main(argv=None):
     model_path = os.path.join(args.work, f"model-{tag}.pt")
     rec = train(load_points_dataset(train_dir), model_path, progress=log, epochs=args.epochs,
                 pixel_size=pixel * args.model_pixel, seed=args.seed, threads=args.threads,
-                width=args.width)
+                width=args.width, tile=args.tile)
     model, config = load_model(model_path)
     best, f1 = choose_threshold(model, config, val_dir, pixel)
     log(f"trained {rec['seconds']:.0f} s; threshold {best} (generated validation box F1 {f1[best]:.3f})")

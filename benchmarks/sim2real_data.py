@@ -44,7 +44,7 @@ BEFORE_SPOT_ANGSTROM = 0.5
 def draw_scene(rng, size):
     """A supported-Pt scene with randomised support (the recipe's scene distribution)."""
     return build_supported(
-        rng=rng, size=size, support="CN", thickness=float(rng.uniform(30, 90)),
+        rng=rng, size=size, support="CN", thickness=float(rng.uniform(30, 70)),
         thickness_amplitude=float(rng.uniform(0.05, 0.3)), correlation_length=float(rng.uniform(20, 60)),
         vacuum_fraction=float(rng.choice([0.0, 0.0, 0.0, 0.15, 0.3])), holes=int(rng.integers(0, 3)),
         texture_amplitude=float(rng.uniform(0.05, 0.25)), texture_length=float(rng.uniform(5, 20)),
@@ -133,10 +133,25 @@ def write_points_folder(folder, raws, variant, calibration, pixel, seed, start=0
     return folder
 
 
-def render_all(n_scenes, seed, pixel, n, start=0):
-    """Rendered scenes ``[(support, heavy, xy), ...]``, scene ``k`` from ``default_rng([seed, 0, k])``."""
+def render_all(n_scenes, seed, pixel, n, start=0, cache=None):
+    """Rendered scenes ``[(support, heavy, xy), ...]``, scene ``k`` from ``default_rng([seed, 0, k])``.
+
+    With ``cache`` (a folder), each scene is stored as ``scene-<seed>-<n>-<k>.npz`` and read back
+    when present, so several processes can render disjoint ranges in parallel.
+    """
     raws = []
     for k in range(start, start + n_scenes):
+        path = None if cache is None else os.path.join(cache, f"scene-{seed}-{n}-{pixel:.4f}-{k}.npz")
+        if path is not None and os.path.exists(path):
+            with np.load(path) as z:
+                raws.append((z["support"], z["heavy"], z["xy"]))
+            continue
         scene = draw_scene(np.random.default_rng([seed, 0, k]), size=pixel * n)
-        raws.append(render_scene(scene, pixel, n))
+        raw = render_scene(scene, pixel, n)
+        if path is not None:
+            os.makedirs(cache, exist_ok=True)
+            tmp = path + f".{os.getpid()}.tmp.npz"
+            np.savez(tmp, support=raw[0], heavy=raw[1], xy=raw[2])
+            os.replace(tmp, path)
+        raws.append(raw)
     return raws
