@@ -23,9 +23,9 @@ from synthstem.calibrate import calibrate, summary  # noqa: E402
 from synthstem.evaluate.points import score_points  # noqa: E402
 from synthstem.io.micrographs import find_images, read_micrograph  # noqa: E402
 
-SIGMAS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
-SIZES = (5, 9, 13, 17, 21)
-THRESHOLDS = np.arange(2.0, 30.01, 0.5)
+SIGMAS = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0)
+SIZES = (3, 5, 7, 9, 11, 15, 21)
+THRESHOLDS = np.arange(1.0, 30.01, 0.5)
 
 
 def tune_classical(images, labels):

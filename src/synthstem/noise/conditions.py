@@ -28,7 +28,8 @@ import numpy as np
 
 from ..random import STAGE_NOISE, STAGE_NOISE_USER, as_rng, item_seed_sequence, named_seed_sequence
 from . import extras, instrument
-from .stem_noise import NoiseParams, check_scalar, draw_noise_params, poisson_counts, prepare_image, shift_rows
+from .params import ConditionParams
+from .stem_noise import check_scalar, draw_noise_params, poisson_counts, prepare_image, shift_rows
 
 __all__ = [
     "CONDITIONS",
@@ -76,51 +77,6 @@ def _number(name, value, minimum, strict, allow_inf):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"condition parameter {name!r} must be a number, got {value!r}")
     return check_scalar(f"condition parameter {name!r}", value, minimum, allow_inf=allow_inf, strict=strict)
-
-
-@dataclass(frozen=True)
-class ConditionParams:
-    """Every random draw of one :meth:`Condition.apply` (JSON-safe via :meth:`to_dict`).
-
-    Attributes
-    ----------
-    noise : NoiseParams
-        Scan-line shifts [px] and the Poisson/detector seed.
-    drift : tuple[float, float] or None
-        Specimen displacement over the frame ``(dx, dy)`` [px], if drift is on.
-    line_gain : np.ndarray or None
-        Per-row probe-current gain, if line_current is on.
-    instrument : dict or None
-        Draws of the instrument extras that are on (recorded only then): ``dose_factor``,
-        ``field_seed`` (seed of the smooth background field), ``row_gain`` and
-        ``row_offset`` (one value per row), ``drift_phases`` [rad].
-    """
-
-    noise: NoiseParams
-    drift: tuple | None = None
-    line_gain: np.ndarray | None = None
-    instrument: dict | None = None
-
-    def to_dict(self):
-        d = self.noise.to_dict()
-        d["drift"] = None if self.drift is None else [float(v) for v in self.drift]
-        d["line_gain"] = None if self.line_gain is None else [float(v) for v in self.line_gain]
-        if self.instrument is not None:  # absent key when off: older records keep their bytes
-            d["instrument"] = {k: (np.asarray(v).tolist() if isinstance(v, np.ndarray) else v)
-                               for k, v in self.instrument.items()}
-        return d
-
-    @classmethod
-    def from_dict(cls, d):
-        inst = d.get("instrument")
-        if inst is not None:
-            inst = {k: (np.asarray(v, dtype=np.float64) if isinstance(v, list) else v) for k, v in inst.items()}
-        return cls(
-            noise=NoiseParams.from_dict(d),
-            drift=None if d.get("drift") is None else tuple(float(v) for v in d["drift"]),
-            line_gain=None if d.get("line_gain") is None else np.asarray(d["line_gain"], dtype=np.float64),
-            instrument=inst,
-        )
 
 
 @dataclass(frozen=True)
@@ -275,21 +231,7 @@ class Condition:
         noise = draw_noise_params(shape, self.scan, rng)
         drift = tuple(rng.normal(0.0, self.drift, size=2)) if self.drift > 0 else None
         gains = extras.line_gains(shape[0], self.line_current, rng) if self.line_current > 0 else None
-        return ConditionParams(noise=noise, drift=drift, line_gain=gains, instrument=self._draw_instrument(shape, rng))
-
-    def _draw_instrument(self, shape, rng):
-        inst = {}
-        if self.dose_spread > 0:
-            inst["dose_factor"] = float(np.exp(self.dose_spread * rng.normal()))
-        if self.background_field > 0:
-            inst["field_seed"] = int(rng.integers(0, 2**63 - 1))
-        if self.row_gain > 0:
-            inst["row_gain"] = instrument.row_series(shape[0], self.row_gain, self.row_exponent, rng)
-        if self.row_offset > 0:
-            inst["row_offset"] = instrument.row_series(shape[0], self.row_offset, self.row_exponent, rng)
-        if self.current_drift > 0:
-            inst["drift_phases"] = [float(v) for v in rng.uniform(0.0, 2 * np.pi, size=3)]
-        return inst or None
+        return ConditionParams(noise=noise, drift=drift, line_gain=gains, instrument=instrument.draw_instrument(self, shape, rng))
 
     def apply_params(self, image, params, pixel_size=None, background_map=None):
         """Apply the condition with drawn parameters (pure function of its inputs).
@@ -326,7 +268,7 @@ class Condition:
         if background_map is None:
             img = prepare_image(image, self.blur, self.background)
         else:
-            img = self._prepare_with_map(image, background_map)
+            img = instrument.prepare_with_map(image, background_map, self.blur, self.background)
         if "field_seed" in inst:
             field = instrument.smooth_field(img.shape, self.background_scale, np.random.default_rng(inst["field_seed"]))
             img = np.clip(img + self.background_field * field, 0.0, None)
@@ -346,33 +288,14 @@ class Condition:
         rng = np.random.default_rng(params.noise.poisson_seed)
         img = poisson_counts(img, counts, rng)
         if self.quantise:
-            return self._quantise(img, counts, inst, rng)
+            return instrument.quantise(img, counts, inst, rng, self.detector_gain, self.gain_cv, self.dark_noise,
+                                       self.detector_offset)
         if (self.gain_cv > 0 or self.dark_noise > 0) and not math.isinf(counts):
             signal = extras.detector_response(img * counts, self.detector_gain, self.gain_cv, self.dark_noise, rng)
             img = signal / (self.detector_gain * counts)
         if "row_offset" in inst:
             img = img + np.asarray(inst["row_offset"])[:, None]
         return np.clip(img, 0.0, None)
-
-    def _prepare_with_map(self, image, background_map):
-        bmap = np.asarray(background_map, dtype=np.float64)
-        if bmap.shape != np.shape(image):
-            raise ValueError(f"background_map shape {bmap.shape} differs from the image shape {np.shape(image)}")
-        if not np.all(np.isfinite(bmap)) or bmap.min() < 0 or not bmap.mean() > 0:
-            raise ValueError("background_map must be finite, non-negative and not all zero")
-        img = prepare_image(image, 0.0, 0.0)
-        img = (img + self.background * bmap / bmap.mean()) / (1.0 + self.background)
-        return prepare_image(img, self.blur, 0.0)
-
-    def _quantise(self, img, counts, inst, rng):
-        if math.isinf(counts):
-            raise ValueError("condition parameter 'quantise' needs finite counts (or a dose)")
-        signal = extras.detector_response(img * counts, self.detector_gain, self.gain_cv, 0.0, rng)
-        if "row_offset" in inst:
-            signal = signal + np.asarray(inst["row_offset"])[:, None] * self.detector_gain * counts
-        out = instrument.detector_counts(signal / self.detector_gain, self.detector_offset, self.detector_gain,
-                                         rng, self.dark_noise)
-        return np.clip(out, 0.0, None)
 
     def apply(self, image, rng=None, pixel_size=None, return_params=False, background_map=None):
         """Draw the random parameters and apply the condition.

@@ -26,6 +26,9 @@ from scipy import ndimage
 __all__ = [
     "current_drift",
     "detector_counts",
+    "draw_instrument",
+    "prepare_with_map",
+    "quantise",
     "row_series",
     "smooth_field",
     "spectrum_slope",
@@ -156,3 +159,48 @@ def detector_counts(electrons, offset, gain, rng=None, dark_noise=0.0):
     if dark_noise > 0:
         out = out + dark_noise * rng.normal(0.0, 1.0, size=out.shape)
     return np.rint(out)
+
+
+def draw_instrument(condition, shape, rng):
+    """The draws of a condition's instrument extras that are on (None when all are off).
+
+    Order: ``dose_factor``, ``field_seed``, ``row_gain``, ``row_offset``, ``drift_phases``.
+    """
+    c, inst = condition, {}
+    if c.dose_spread > 0:
+        inst["dose_factor"] = float(np.exp(c.dose_spread * rng.normal()))
+    if c.background_field > 0:
+        inst["field_seed"] = int(rng.integers(0, 2**63 - 1))
+    if c.row_gain > 0:
+        inst["row_gain"] = row_series(shape[0], c.row_gain, c.row_exponent, rng)
+    if c.row_offset > 0:
+        inst["row_offset"] = row_series(shape[0], c.row_offset, c.row_exponent, rng)
+    if c.current_drift > 0:
+        inst["drift_phases"] = [float(v) for v in rng.uniform(0.0, 2 * np.pi, size=3)]
+    return inst or None
+
+
+def prepare_with_map(image, background_map, blur, background):
+    """Normalise to mean 1, add ``background * map / mean(map)``, renormalise, blur, renormalise."""
+    from .stem_noise import prepare_image
+
+    bmap = np.asarray(background_map, dtype=np.float64)
+    if bmap.shape != np.shape(image):
+        raise ValueError(f"background_map shape {bmap.shape} differs from the image shape {np.shape(image)}")
+    if not np.all(np.isfinite(bmap)) or bmap.min() < 0 or not bmap.mean() > 0:
+        raise ValueError("background_map must be finite, non-negative and not all zero")
+    img = prepare_image(image, 0.0, 0.0)
+    img = (img + background * bmap / bmap.mean()) / (1.0 + background)
+    return prepare_image(img, blur, 0.0)
+
+
+def quantise(img, counts, inst, rng, gain, gain_cv, dark_noise, offset):
+    """Integer detector counts of a mean-1 image after shot noise (``quantise = true``)."""
+    from .extras import detector_response
+
+    if np.isinf(counts):
+        raise ValueError("condition parameter 'quantise' needs finite counts (or a dose)")
+    signal = detector_response(img * counts, gain, gain_cv, 0.0, rng)
+    if "row_offset" in inst:
+        signal = signal + np.asarray(inst["row_offset"])[:, None] * gain * counts
+    return np.clip(detector_counts(signal / gain, offset, gain, rng, dark_noise), 0.0, None)
