@@ -109,3 +109,11 @@ def test_bad_parameters_are_named(bad, match):
 def test_parameters_are_listed():
     p = scene_parameters("supported")
     assert p["support"] == "C" and p["size"] == 150.0 and "heavy_density" in p
+
+
+def test_params_record_every_input_and_the_placement(scene):
+    p = scene.params
+    assert p["heavy"] == {"Pt": 0.6, "Au": 0.4} and p["support"] == "CN"
+    n_heavy = int((scene.atoms.arrays[SITE_KEY] != "").sum())
+    assert len(p["heavy_atoms"]["group"]) == n_heavy == p["heavy_summary"]["count"]
+    assert set(p["heavy_atoms"]["site"]) <= {"top", "bottom", "inside"}

@@ -1,4 +1,5 @@
-"""COCO instances (compressed RLE, pycocotools-compatible): one per column, one per defect.
+"""COCO instances (compressed RLE, pycocotools-compatible): one per column (one per cluster
+or particle for scenes: the columns sharing an instance id), one per defect.
 
 Two documents per split, as MaskTerial does (``synthstem.labels.coco``):
 ``RLE_annotations/{split}_annotations_with_class.json`` (one category per column class,
@@ -22,7 +23,7 @@ class Format(SplitDocuments):
         shape = record.image.shape
         inst = kept_instances(record, self.context.min_area)
         instances = image_instances(record.xy, record.labels, shape, record.radius, record.defect_boxes,
-                                    min_area=self.context.min_area, inst_map=inst)
+                                    min_area=self.context.min_area, inst_map=inst, groups=record.groups)
         image = {"file_name": record.file_name, "width": int(shape[1]), "height": int(shape[0]),
                  "synthstem": {k: v for k, v in record.meta.items() if k != "params"}}
         return image, instances

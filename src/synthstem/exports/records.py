@@ -46,6 +46,7 @@ class Annotated:
     png_range: tuple | None = None
     meta: dict = field(default_factory=dict)
     split: str = "all"
+    groups: np.ndarray | None = None
 
     @property
     def stem(self):
@@ -83,6 +84,13 @@ def item_columns(item, level=0):
     full = np.asarray(field_of(item, "full_coords"), dtype=np.float64).reshape(-1, 2)
     xy = np.unique(np.round(full, 3), axis=0)
     return xy, ["column"] * len(xy)
+
+
+def item_groups(item, level=0):
+    """Instance id per column of ``item_columns(item, level)`` (scenes), else None."""
+    cols = (field_of(item, "defect_columns") or {}).get(level) if level else field_of(item, "columns")
+    inst = None if cols is None else field_of(cols, "instance")
+    return None if inst is None else np.asarray(inst, dtype=np.int64)
 
 
 def column_classes(item):
@@ -183,6 +191,7 @@ def item_records(item, image_condition=EXPORT_DEFAULTS["image_condition"],
             png_range=display_range(image),
             meta={"item": name, "condition": cond, "pixel_size_angstrom": px, "variant": 0,
                   "defect_level": level},
+            groups=item_groups(item, level),
         ))
     return out
 

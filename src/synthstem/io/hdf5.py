@@ -16,6 +16,9 @@ attribute ``synthstem_version`` and the group ``/synthstem`` (attributes ``param
 ``seed``, ``defects`` as JSON, ``version``; the dataset ``noise`` (JSON: every image's
 condition and random draws); the per-column tables ``columns/*`` and, per defect level,
 ``columns_dfct1/*``, ``columns_dfct2/*``; per-atom atomic numbers ``atoms/numbers``).
+Scene items add ``columns/instance`` (int64 per column: cluster / particle / grain id, -1
+none) and ``columns/depth`` (float64 mean z [Angstrom]); files without them load with
+``Columns.instance = Columns.depth = None``.
 
 Files are written to a temporary name in the destination folder and renamed with
 ``os.replace`` when complete.
@@ -167,8 +170,12 @@ def _columns_to_arrays(columns):
     indices = [np.asarray(a, dtype=np.int64).ravel() for a in columns.atom_indices]
     offsets = np.cumsum([0, *(len(a) for a in indices)]).astype(np.int64)
     flat = np.concatenate(indices) if indices else np.zeros(0, np.int64)
-    return dict(xy=xy, label=label, counts=counts, z_sum=z_sum, atom_indices=flat,
-                atom_offsets=offsets)
+    out = dict(xy=xy, label=label, counts=counts, z_sum=z_sum, atom_indices=flat,
+               atom_offsets=offsets)
+    for key, dtype in (("instance", np.int64), ("depth", np.float64)):  # scenes only
+        if getattr(columns, key, None) is not None:
+            out[key] = np.asarray(getattr(columns, key), dtype=dtype).ravel()
+    return out
 
 
 def _columns_from_group(g):
@@ -177,7 +184,9 @@ def _columns_from_group(g):
     offsets = g["atom_offsets"][()]
     flat = g["atom_indices"][()]
     return Columns(xy=xy, label=label, counts=g["counts"][()], z_sum=g["z_sum"][()],
-                   atom_indices=[flat[offsets[k]:offsets[k + 1]] for k in range(len(offsets) - 1)])
+                   atom_indices=[flat[offsets[k]:offsets[k + 1]] for k in range(len(offsets) - 1)],
+                   instance=g["instance"][()] if "instance" in g else None,
+                   depth=g["depth"][()] if "depth" in g else None)
 
 
 def _json(obj):
@@ -252,8 +261,9 @@ def write_item(path, item):
             g = ours.create_group(group)
             g.create_dataset("xy", data=cols["xy"])
             g.create_dataset("label", data=np.array(cols["label"], dtype=object), dtype=_UTF8)
-            for key in ("counts", "z_sum", "atom_indices", "atom_offsets"):
-                g.create_dataset(key, data=cols[key])
+            for key in ("counts", "z_sum", "atom_indices", "atom_offsets", "instance", "depth"):
+                if key in cols:  # instance, depth: scene items only (bulk files unchanged)
+                    g.create_dataset(key, data=cols[key])
         if item.numbers is not None:
             ours.create_dataset("atoms/numbers", data=np.asarray(item.numbers, np.int64))
     return path

@@ -97,9 +97,34 @@ def box_mask(box, shape):
     return in_r[:, None] & in_c[None, :]
 
 
+def _group_units(xy, labels, groups, inst_map):
+    """Columns sharing an instance id (``groups >= 0``) merged into one unit each:
+    (unit xy, unit labels, unit map, representative column, unit instance id)."""
+    groups = np.asarray(groups, dtype=np.int64).ravel()
+    if len(groups) != len(xy):
+        raise ValueError(f"groups ({len(groups)}) and xy ({len(xy)}) differ in length")
+    key = np.where(groups >= 0, groups, -1 - np.arange(len(groups)))  # ungrouped: own unit
+    uniq, first, unit = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # units in order of their first column
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    unit = rank[unit.ravel()]
+    n = len(uniq)
+    uxy = np.zeros((n, 2))
+    np.add.at(uxy, unit, xy)
+    uxy /= np.bincount(unit, minlength=n)[:, None]
+    members = [[] for _ in range(n)]
+    for i, u in enumerate(unit):
+        members[u].append(labels[i])
+    ulabels = [max(sorted(set(m)), key=m.count) for m in members]  # the most common class
+    umap = np.where(inst_map >= 0, unit[np.maximum(inst_map, 0)], -1)
+    return uxy, ulabels, umap, first[order], uniq[order]
+
+
 def image_instances(xy, labels, shape, radius, defect_boxes=(), min_area=0, inst_map=None,
-                    chunk=256):
-    """Instances (masks as RLE) of one image: one per column, one per defect box.
+                    chunk=256, groups=None):
+    """Instances (masks as RLE) of one image: one per column (or per group of columns),
+    one per defect box.
 
     Parameters
     ----------
@@ -113,11 +138,16 @@ def image_instances(xy, labels, shape, radius, defect_boxes=(), min_area=0, inst
         nothing by the image edge, always).
     inst_map : (rows, cols) int, optional  A precomputed column label image (e.g. warped by
         an augmentation); default :func:`instance_map` of ``xy``.
+    groups : array (M,) int, optional  Instance id of each column (scenes: cluster,
+        particle; ``Columns.instance``): the columns of one id >= 0 are one instance, its
+        mask the union of their discs, its class their most common class, its centre their
+        mean; -1 = the column alone.
 
     Returns
     -------
     list of dict with keys ``label``, ``segmentation``, ``area``, ``bbox``, ``center``
-    (continuous [x, y] of the column, absent for defects), ``column_index`` (-1 for defects).
+    (continuous [x, y] of the column, absent for defects), ``column_index`` (-1 for defects;
+    a group's first column) and, with ``groups``, ``instance`` (the id, -1 for a lone column).
     """
     shape = (int(shape[0]), int(shape[1]))
     labels = [str(s) for s in labels]
@@ -131,6 +161,9 @@ def image_instances(xy, labels, shape, radius, defect_boxes=(), min_area=0, inst
     inst_map = np.asarray(inst_map)
     if inst_map.shape != shape:
         raise ValueError(f"inst_map shape {inst_map.shape} differs from image shape {shape}")
+    rep = ids = None
+    if groups is not None:
+        xy, labels, inst_map, rep, ids = _group_units(xy, labels, groups, inst_map)
     out = []
     areas = np.bincount(inst_map.ravel() + 1, minlength=len(xy) + 1)[1:]
     keep = np.flatnonzero((areas > 0) & (areas >= min_area))
@@ -153,7 +186,8 @@ def image_instances(xy, labels, shape, radius, defect_boxes=(), min_area=0, inst
                 "area": float(areas[i]),
                 "bbox": [float(sc.start), float(sr.start), float(sc.stop - sc.start), float(sr.stop - sr.start)],
                 "center": [float(xy[i, 0] + 0.5), float(xy[i, 1] + 0.5)],
-                "column_index": int(i),
+                "column_index": int(i) if rep is None else int(rep[i]),
+                **({} if ids is None else {"instance": int(max(ids[i], -1))}),
             })
     for box in np.asarray(defect_boxes, dtype=np.float64).reshape(-1, 4):
         m = box_mask(box, shape)
@@ -215,6 +249,8 @@ def coco_document(images, instances, categories, agnostic=False, info=None, firs
             if "center" in inst:
                 ann["center"] = inst["center"]
                 ann["column_class"] = inst["label"]
+            if "instance" in inst:  # scenes: the cluster / particle id
+                ann["instance"] = inst["instance"]
             annotations.append(ann)
             ann_id += 1
     return {

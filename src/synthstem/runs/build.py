@@ -26,6 +26,7 @@ from ..structures.columns import merge_columns
 from ..structures.amorphous import AMORPHOUS_KEY, add_amorphous_layer
 from ..structures.defect_placement import add_point_defects
 from ..structures.orient import orient
+from ..scenes import build_scene
 from .sources import load_atoms
 
 
@@ -111,6 +112,27 @@ def _defects(cell, task, level, pixels):
                              position=position, **extra)
 
 
+def structure_of(task):
+    """The specimen of a task -> (crystal, cell, meta, shift, layer record, boundary note,
+    scene params or None): a scene (``task.structure = {'scene': kind, 'params': ...}``,
+    built from the item's ``STAGE_STRUCTURE`` stream) or an oriented crystal with its
+    optional sub-cell shift and amorphous layers."""
+    rng = np.random.default_rng(item_seed_sequence(task.seed, task.index, STAGE_STRUCTURE))
+    if "scene" in task.structure:
+        scene = build_scene(task.structure["scene"], task.structure["params"], rng)
+        cell = scene.as_cell(task.structure_id)
+        meta = {"prototype": "", "citation": "", "source": cell.source}
+        return cell, cell, meta, None, None, None, scene
+    atoms, meta = load_atoms(task.structure)
+    shift = None
+    if task.shift:
+        atoms, shift = subcell_shift(atoms, task.uvw, rng)
+    crystal, boundary_note = orient_item(atoms, task, meta)
+    cell, layer_record = add_layers(crystal, task.physics.get("amorphous"), np.random.default_rng(
+        item_seed_sequence(task.seed, task.index, STAGE_AMORPHOUS)))
+    return crystal, cell, meta, shift, layer_record, boundary_note, None
+
+
 def _jsonable(obj):
     return json.loads(json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
@@ -145,21 +167,14 @@ def build_item(task):
     pixels = sim["pixels"]
     clock = _Clock()
 
-    atoms, meta = load_atoms(task.structure)
-    shift = None
-    if task.shift:
-        rng = np.random.default_rng(item_seed_sequence(task.seed, task.index, STAGE_STRUCTURE))
-        atoms, shift = subcell_shift(atoms, task.uvw, rng)
-    crystal, boundary_note = orient_item(atoms, task, meta)
-    cell, layer_record = add_layers(crystal, task.physics.get("amorphous"), np.random.default_rng(
-        item_seed_sequence(task.seed, task.index, STAGE_AMORPHOUS)))
+    crystal, cell, meta, shift, layer_record, boundary_note, scene = structure_of(task)
     clock.lap("structure")
 
     sim_seed = seed_int(item_seed_sequence(task.seed, task.index, STAGE_SIMULATE))
     res = simulate_cell(cell, task.physics, sim_seed)
     clock.lap("simulate")
 
-    columns = merge_columns(cell, pixels)
+    columns = merge_columns(cell, pixels, markers=None if scene is None else scene.markers)
     peak_maps = {"clean": peak_map(res.image, columns.xy, **task.peaks)}
     clock.lap("labels")
 
@@ -207,6 +222,8 @@ def build_item(task):
         "strain": float(crystal.strain), "boundary_note": boundary_note,
         "amorphous": layer_record,
     }
+    if scene is not None:  # every parameter that made the scene (defaults and drawn values)
+        structure["scene"] = {"kind": scene.kind, "params": scene.params}
     params = {
         "item": {"index": task.index, "name": task.name, "subset": task.subset, "role": task.role,
                  "twin": task.twin, "conditions": list(task.conditions)},

@@ -21,6 +21,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from ..noise.conditions import CONDITIONS, REFERENCE_CONDITIONS
 from .model import Model
 from .physics_sections import MicroscopeSection, SimulationSection
+from .scene_section import SCENE_METHODS, SceneSection
 from .sections import (AmorphousSection, ConditionTable, DefectsSection, OutputSection,
                        RetrievalSection, RunSection, StructureEntry, user_condition)
 
@@ -39,7 +40,9 @@ class Config(Model):
     run: RunSection = RunSection()
     microscope: MicroscopeSection = MicroscopeSection()
     simulation: SimulationSection = SimulationSection()
-    structures: list[StructureEntry] = Field(description="[[structures]] entries (required)")
+    structures: list[StructureEntry] = Field(
+        [], description="[[structures]] entries (required, unless [scene] sets a kind)")
+    scene: SceneSection = SceneSection()
     output: OutputSection = OutputSection()
     retrieval: RetrievalSection = RetrievalSection()
     defects: DefectsSection = DefectsSection()
@@ -48,12 +51,37 @@ class Config(Model):
         {}, alias="conditions", description="[conditions.NAME] tables: user-defined conditions")
     base_dir: str = Field(".", description="folder that relative CIF paths start from (set by load_config)")
 
-    @field_validator("structures")
+    @model_validator(mode="before")
     @classmethod
-    def _nonempty(cls, v):
-        if not v:
-            raise ValueError("needs at least one [[structures]] entry")
-        return v
+    def _scene_method(cls, data):
+        # a scene kind's default method (SCENE_METHODS) where [simulation] sets none
+        if isinstance(data, dict) and isinstance(data.get("scene"), dict) \
+                and data["scene"].get("kind") in SCENE_METHODS:
+            sim = data.get("simulation", {})
+            if isinstance(sim, dict) and "method" not in sim:
+                data = dict(data, simulation=dict(sim, method=SCENE_METHODS[data["scene"]["kind"]]))
+        return data
+
+    @model_validator(mode="after")
+    def _structures_or_scene(self):
+        if self.scene.kind is None:
+            if "structures" not in self.model_fields_set:
+                raise ValueError("structures: Field required (or a [scene] with a kind)")
+            if not self.structures:
+                raise ValueError("structures: needs at least one [[structures]] entry")
+            return self
+        if self.structures:
+            raise ValueError("scene: a run makes either [[structures]] or a [scene], not both")
+        if self.run.kind != "general":
+            raise ValueError("scene: scene runs are general runs (run.kind = 'general')")
+        if self.amorphous.thickness != 0:
+            raise ValueError("scene: [amorphous] layers do not apply to scenes (the scene builds its support)")
+        table = self.condition_table()
+        dfct = [c for c in self.conditions("general") if table[c].defect_level]
+        if dfct:
+            raise ValueError(f"output.conditions: point-defect conditions {dfct} do not apply to scenes; "
+                             "list the conditions, e.g. ['raw', 'clean', 'blbk1']")
+        return self
 
     @model_validator(mode="after")
     def _condition_names(self):
@@ -107,6 +135,8 @@ class Config(Model):
     def to_dict(self):
         """JSON/TOML-safe dict of every key (defaults included; user conditions as set)."""
         d = self.model_dump(mode="json", by_alias=True, exclude={"user_conditions"})
+        if self.scene.kind is None:  # crystal runs: no [scene] (their manifests stay as they were)
+            d.pop("scene")
         d["conditions"] = {n: t.values() for n, t in self.user_conditions.items()}
         return d
 
@@ -168,7 +198,7 @@ def config_from_dict(data, source="", base_dir="."):
         return Config.model_validate(data)
     except ValidationError as err:
         text = format_validation_error(err, source)
-        if "structures" not in data:
+        if "structures" not in data and "scene" not in data:
             text += f"\nevery config needs [[structures]]; the minimal config is:\n{MINIMAL_CONFIG}"
         raise ValueError(text) from None
 

@@ -20,6 +20,7 @@ from ..structures import prototypes as protos
 from ..structures.names import check_uvw, item_name
 from ..structures.zone_axes import zone_axes
 from ..variation import draw_item, microscope_kwargs
+from .scene_section import draw_scene
 from .sources import load_atoms
 from .task import Task
 
@@ -57,6 +58,8 @@ def _structure_variants(config, s, entry):
 
 
 def _describe(spec):
+    if spec.get("scene"):
+        return f"scene {spec['scene']}"
     if spec.get("cif"):
         return spec["cif"]
     elements = spec.get("elements")
@@ -181,8 +184,19 @@ def plan(config, out):
     common = dict(peaks=config.output.peaks.model_dump(mode="json"),
                   defect_kinds=list(config.defects.kinds), seed=config.run.seed, out=out,
                   png=config.output.png)
-    pairs = _pairs(config)
     tasks = []
+    if config.scene.kind is not None:  # one item per scene, its builder keywords drawn per item
+        for k in range(config.scene.items):
+            sid, uvw = config.scene.id + k, (0, 0, 1)
+            conditions = {c: table[c].to_dict() for c in config.conditions("general")}
+            params = draw_scene(config.scene, config.simulation.size, config.run.seed, k)
+            physics = item_physics(config, specs, k)
+            physics["drawn"].update({f"scene.{key}": params[key] for key in config.scene.drawn_keys()})
+            tasks.append(Task(index=k, name=item_name(sid, uvw), subset="items", role="general",
+                              structure={"scene": config.scene.kind, "params": params}, structure_id=sid,
+                              uvw=uvw, conditions=conditions, physics=physics, **common))
+        return tasks
+    pairs = _pairs(config)
 
     def add(pair, subset, role, shift=False, twin=""):
         spec, sid, uvw, _, allow = pair

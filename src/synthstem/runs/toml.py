@@ -59,6 +59,10 @@ def to_toml(config, comments=True):
     for section in ("run", "microscope", "simulation", "output", "retrieval", "defects", "amorphous"):
         cls = Config.model_fields[section].annotation
         table(section, data[section], cls, f"[{section}]")
+    if data.get("scene"):  # builder keywords flat in [scene], as written in a config
+        scene = dict(data["scene"])
+        params = scene.pop("params")
+        table("scene", {**scene, **params}, None, "[scene]")
     for entry in data["structures"]:
         table("structures", entry, StructureEntry, "[[structures]]")
     if data.get("conditions"):

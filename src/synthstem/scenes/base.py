@@ -29,12 +29,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from ase import Atoms
 
-__all__ = ["SITE_KEY", "INSTANCE_KEY", "Scene", "Markers"]
+from ..structures.columns import INSTANCE_KEY, SITE_KEY  # one source of truth: merge_columns reads them
 
-#: per-atom str array: label class of the atom ("" = unlabelled)
-SITE_KEY = "synthstem_site"
-#: per-atom int array: instance id (cluster, particle, grain, layer); -1 = none
-INSTANCE_KEY = "synthstem_instance"
+__all__ = ["SITE_KEY", "INSTANCE_KEY", "Scene", "Markers"]
 
 
 @dataclass
@@ -88,6 +85,17 @@ class Scene:
     def thickness(self):
         """Extent along the beam [Angstrom]."""
         return float(self.atoms.cell[2, 2])
+
+    def as_cell(self, structure_id=0):
+        """The scene as an :class:`~synthstem.structures.orient.OrientedCell` (beam along z,
+        no crystal frame: uvw (0, 0, 1), P1, boundary 'scene'), so that simulation and
+        labels treat it as any oriented cell."""
+        from ..structures.orient import OrientedCell, chemical_formula
+
+        return OrientedCell(atoms=self.atoms, size=float(self.size), uvw=(0, 0, 1), hkl=(0.0, 0.0, 1.0),
+                            formula=chemical_formula(self.atoms), source=f"scene:{self.kind}",
+                            structure_id=int(structure_id), spacegroup=("P1", 1), rotation=np.eye(3),
+                            thickness=self.thickness, boundary="scene")
 
     def check(self):
         """Raise ValueError naming the first broken invariant of the conventions."""

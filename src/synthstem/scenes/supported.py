@@ -5,12 +5,13 @@
 :func:`synthstem.structures.orient.orient`), places the heavy atoms
 (:func:`synthstem.scenes.placement.place_heavy_atoms`) and removes the support atoms that
 would overlap them. The cell is ``diag(size, size, margin + max thickness + margin)``; the
-support's mid-plane is at half that depth (the beam enters at z = 0: the *top* surface).
+support's mid-plane at half that depth (shifted down when a tall cluster on the top surface
+needs room: ``params['heavy_summary']['z_mid']``); the beam enters at z = 0, the *top* surface.
 
 Labels: every heavy atom has ``SITE_KEY`` = its class (the element, or with
 ``label_groups`` the element and its group kind: 'Pt', 'Pt_pair', 'Pt_cluster') and
 ``INSTANCE_KEY`` = its group id (an isolated atom is its own group); support atoms have
-``''`` and -1. ``Scene.params['heavy']`` lists the heavy atoms' group kind and site
+``''`` and -1. ``Scene.params["heavy_atoms"]`` lists the heavy atoms' group kind and site
 (top/bottom/inside) in atom order of the labelled atoms.
 """
 
@@ -49,7 +50,7 @@ def build_supported(rng=None, size=150.0, support="C", density=None, thickness=1
                     edge_roughness=5.0, holes=0, hole_radius=(5.0, 15.0), texture_amplitude=0.1,
                     texture_length=10.0, min_distance=None, crystal=None, crystal_elements=None,
                     zone_axis=(0, 0, 1), boundary="periodic", heavy="Pt", heavy_density=0.5,
-                    group_fractions=(0.7, 0.1, 0.2), sites=(0.45, 0.45, 0.1), cluster_size=(3, 12),
+                    group_fractions=(0.7, 0.1, 0.2), cluster_fraction=None, sites=(0.45, 0.45, 0.1), cluster_size=(3, 12),
                     bond=None, height=2.0, min_separation=5.0, clearance=2.0, label_groups=False,
                     margin=6.0):
     """Heavy atoms and clusters on an amorphous or crystalline support (module docstring).
@@ -100,6 +101,9 @@ def build_supported(rng=None, size=150.0, support="C", density=None, thickness=1
         Heavy atoms per nm^2 of supported area [atoms/nm^2].
     group_fractions : (float, float, float)
         Fractions of the heavy atoms in isolated atoms, close pairs, clusters.
+    cluster_fraction : float, optional
+        Fraction of the heavy atoms in clusters, in [0, 1]: overrides the third entry of
+        ``group_fractions`` (the other two keep their ratio); one number to draw per item.
     sites : (float, float, float)
         Fractions of the groups on the top surface, bottom surface, inside.
     cluster_size : (int, int)
@@ -123,6 +127,13 @@ def build_supported(rng=None, size=150.0, support="C", density=None, thickness=1
     """
     rng = as_rng(rng)
     params = {k: v for k, v in locals().items() if k != "rng"}
+    if cluster_fraction is not None:
+        if isinstance(cluster_fraction, bool) or not isinstance(cluster_fraction, (int, float)) \
+                or not 0 <= cluster_fraction <= 1:
+            raise ValueError(f"cluster_fraction must be in [0, 1], got {cluster_fraction!r}")
+        iso, pair = (float(f) for f in group_fractions[:2])
+        rest = (1 - cluster_fraction) / (iso + pair) if iso + pair > 0 else 0.0
+        group_fractions = (iso * rest if iso + pair > 0 else 1 - cluster_fraction, pair * rest, cluster_fraction)
     if not 20 <= thickness <= 500:
         raise ValueError(f"thickness must be in [20, 500] Angstrom, got {thickness!r}")
     if not 10 <= size <= 1000:
@@ -171,7 +182,7 @@ def build_supported(rng=None, size=150.0, support="C", density=None, thickness=1
     atoms.set_array(INSTANCE_KEY, instance)
     params.update(heavy_summary={"count": len(hp), "groups": int(len(np.unique(heavy_atoms.instance))),
                                  "film_atoms": n_support, "depth": depth, "z_mid": z_mid},
-                  heavy={"group": heavy_atoms.group.tolist(), "site": heavy_atoms.site.tolist()})
+                  heavy_atoms={"group": heavy_atoms.group.tolist(), "site": heavy_atoms.site.tolist()})
     return Scene(atoms=atoms, size=float(size), kind="supported", params=_jsonable(params))
 
 
