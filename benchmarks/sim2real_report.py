@@ -49,6 +49,8 @@ def main(argv=None):
     ap.add_argument("--pred", action="append", default=[], help="NAME=pred.json (repeatable)")
     ap.add_argument("--gen", action="append", default=[], help="NAME=generated points folder (calibration table)")
     ap.add_argument("--out", default=None, help="JSON of every number")
+    ap.add_argument("--classical", default=None, help="SIGMA,SIZE,THRESHOLD: skip the tuning (its result)")
+    ap.add_argument("--no-real-calibration", action="store_true", help="skip the real column of the table")
     args = ap.parse_args(argv)
     labels = os.path.join(args.real, "labels")
     paths = find_images([os.path.join(args.real, "images")])
@@ -60,16 +62,21 @@ def main(argv=None):
         out["scores"][name] = s
         print(f"{name}: box P {s['box']['precision']:.3f} R {s['box']['recall']:.3f} F1 {s['box']['f1']:.3f}; "
               f"distance<=5px F1 {s['distance']['f1']:.3f}", flush=True)
-    if not any(k == "classical" for k in out["scores"]):
+    if args.classical:
+        sg, sz, th = (float(v) for v in args.classical.split(","))
+        params = (sg, int(sz), th)
+    else:
         f1, params = tune_classical(images, labels)
-        out["classical"] = {"f1": f1, "sigma": params[0], "size": params[1], "threshold": params[2]}
-        xy = {k: smoothed_maxima(img, params[0], params[1], params[2])[0] for k, img in images.items()}
-        out["scores"]["classical"] = score_points(xy, labels)
-        s = out["scores"]["classical"]
-        print(f"classical (tuned on these labels) sigma {params[0]} size {params[1]} threshold {params[2]}: "
-              f"box P {s['box']['precision']:.3f} R {s['box']['recall']:.3f} F1 {s['box']['f1']:.3f}", flush=True)
-    real = calibrate(paths, labels)
-    out["calibration"]["real"] = {"detector": real["detector"], "summary": summary(real)}
+    out["classical"] = {"sigma": params[0], "size": params[1], "threshold": params[2]}
+    xy = {k: smoothed_maxima(img, params[0], params[1], params[2])[0] for k, img in images.items()}
+    out["scores"]["classical"] = score_points(xy, labels)
+    s = out["scores"]["classical"]
+    print(f"classical (tuned on these labels) sigma {params[0]} size {params[1]} threshold {params[2]}: "
+          f"box P {s['box']['precision']:.3f} R {s['box']['recall']:.3f} F1 {s['box']['f1']:.3f}; "
+          f"distance<=5px F1 {s['distance']['f1']:.3f}", flush=True)
+    if not args.no_real_calibration:
+        real = calibrate(paths, labels)
+        out["calibration"]["real"] = {"detector": real["detector"], "summary": summary(real)}
     for spec in args.gen:
         name, folder = spec.split("=", 1)
         gpaths = find_images([os.path.join(folder, "images")])
