@@ -103,6 +103,8 @@ def main(argv=None):
     os.makedirs(args.work, exist_ok=True)
     cal = get_calibration(args.calib, args.work)
     pixel = float(cal["pixel_size"] or 0.293)
+    sigmas = [v["spot_sigma"] for v in cal["images"].values() if v.get("spot_sigma")]
+    cal["spot_sigma_median"] = float(np.median(sigmas))
     log(f"calibration: {cal.get('source', SHIPPED)}; detector offset {cal['detector']['offset']:.4g}, "
         f"gain {cal['detector']['gain']:.4g}; pixel {pixel:.4f} A")
     raws = render_all(args.scenes + args.val_scenes, args.seed, pixel, args.pixels,

@@ -14,7 +14,7 @@ _spec = importlib.util.spec_from_file_location("sim2real_data", _DIR / "sim2real
 data = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(data)
 
-CAL = {"detector": {"gain": 50.0, "offset": 1000.0}, "pixel_size": 0.3,
+CAL = {"detector": {"gain": 50.0, "offset": 1000.0}, "pixel_size": 0.3, "spot_sigma_median": 3.0,
        "images": {"a": {"dose": 30.0, "spot_sigma": 3.0, "spot_contrast": 0.3, "row_gain": 0.02,
                         "row_exponent": 1.0, "texture_rms": 0.05, "texture_scale": 8.0}}}
 
