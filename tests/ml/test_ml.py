@@ -67,7 +67,8 @@ def test_train_is_deterministic_and_records_config(trained, tmp_path):
 def test_detect_any_format_and_size(trained, tmp_path, capsys):
     import h5py
     import imageio.v3 as iio
-    import tifffile
+
+    tifffile = pytest.importorskip("tifffile")
 
     _, model, _ = trained
     img = np.random.default_rng(1).poisson(100, (150, 90)).astype(np.float32)
