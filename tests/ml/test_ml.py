@@ -134,3 +134,19 @@ def test_without_torch_one_line(monkeypatch, tmp_path, capsys):
     assert err.count("\n") == 1 and "PyTorch is not installed" in err
     assert main(["detect", "m.pt", str(tmp_path), "--out", str(tmp_path / "p.json")]) == 2
     assert "PyTorch is not installed" in capsys.readouterr().err
+
+
+def test_train_on_a_run_dataset(tiny, tmp_path):
+    """A synthstem run dataset trains too: its column positions and classes are the points."""
+    pytest.importorskip("torch")
+    from synthstem.ml.data import load_points_dataset
+
+    samples = load_points_dataset(str(tiny))
+    assert samples and all(s["pixel_size"] > 0 and len(s["xy"]) == len(s["classes"]) for s in samples)
+    model = tmp_path / "m.pt"
+    assert main(["train", str(tiny), "--out", str(model), "--epochs", "1", "--batch", "2", "--tile", "32",
+                 "--width", "4", "--depth", "2", "--threads", "1"]) == 0
+    import torch
+
+    cfg = torch.load(model, weights_only=True)["config"]
+    assert cfg["classes"] == sorted({c for s in samples for c in s["classes"]})

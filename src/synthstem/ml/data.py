@@ -115,7 +115,7 @@ def _run_dataset(path):
 
     ds = open_dataset(path, target="columns")
     return [{"name": s["name"], "image": s["image"], "xy": s["xy"],
-             "classes": [ds.classes[i] for i in s["labels"]], "pixel_size": s["pixel_size"]}
+             "classes": [str(c) for c in s["labels"]], "pixel_size": float(s["pixel_size"])}
             for s in (ds[i] for i in range(len(ds)))]
 
 
