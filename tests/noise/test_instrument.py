@@ -105,3 +105,15 @@ def test_bad_values_named():
         Condition("x", quantise=1)
     with pytest.raises(ValueError, match="finite counts"):
         Condition("x", quantise=True).apply(np.ones((4, 4)), rng=0)
+
+
+def test_config_table_accepts_the_instrument_keys():
+    from synthstem.runs.sections import ConditionTable, user_condition
+
+    table = ConditionTable(base="clean", quantise=True, counts=40.0, detector_offset=100.0, detector_gain=5.0,
+                           row_gain=0.01, row_exponent=1.0, background_field=0.05, background_scale=8.0,
+                           current_drift=0.01, dose_spread=0.2, row_offset=0.01)
+    c = user_condition("cal", table)
+    assert c.quantise and c.detector_offset == 100.0 and c.blur == 0.8
+    out = c.apply(np.ones((32, 32)), rng=0)
+    assert np.all(out == np.rint(out))
