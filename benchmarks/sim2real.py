@@ -91,7 +91,8 @@ def main(argv=None):
     ap.add_argument("--tile", type=int, default=96, help="training crop [model px]")
     ap.add_argument("--width", type=int, default=16, help="U-Net channels of the first level")
     ap.add_argument("--model-pixel", type=float, default=2.0, help="model pixel / real pixel (binning)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="noise draws, training and (default) scenes")
+    ap.add_argument("--scene-seed", type=int, default=None, help="scenes (default: --seed)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1: 2 threads on a loaded machine were 10x slower)")
     ap.add_argument("--pixels", type=int, default=512, help="generated image edge [px]")
     args = ap.parse_args(argv)
@@ -107,7 +108,8 @@ def main(argv=None):
     cal["spot_sigma_median"] = float(np.median(sigmas))
     log(f"calibration: {cal.get('source', SHIPPED)}; detector offset {cal['detector']['offset']:.4g}, "
         f"gain {cal['detector']['gain']:.4g}; pixel {pixel:.4f} A")
-    raws = render_all(args.scenes + args.val_scenes, args.seed, pixel, args.pixels,
+    scene_seed = args.seed if args.scene_seed is None else args.scene_seed
+    raws = render_all(args.scenes + args.val_scenes, scene_seed, pixel, args.pixels,
                       cache=os.path.join(args.work, "scenes"))
     log(f"rendered {len(raws)} supported-Pt scenes ({args.pixels} px)")
     tag = f"{args.variant}-s{args.seed}"
