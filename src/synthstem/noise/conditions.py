@@ -29,7 +29,7 @@ import numpy as np
 from ..random import STAGE_NOISE, STAGE_NOISE_USER, as_rng, item_seed_sequence, named_seed_sequence
 from . import extras, instrument
 from .params import ConditionParams
-from .reference import _REFERENCE_TABLE, REFERENCE_CONDITIONS, SEED_CHILDREN
+from .reference import REFERENCE_TABLE, REFERENCE_CONDITIONS, SEED_CHILDREN
 from .stem_noise import check_scalar, draw_noise_params, poisson_counts, prepare_image, shift_rows
 
 __all__ = [
@@ -334,7 +334,7 @@ class Condition:
 
 def _reference_conditions():
     out = {"raw": Condition("raw")}
-    for name, _, blur, counts, scan, bg, level, stem in _REFERENCE_TABLE:
+    for name, _, blur, counts, scan, bg, level, stem in REFERENCE_TABLE:
         out[name] = Condition(name, blur=blur, counts=counts, scan=scan, background=bg, defect_level=level, stem_index=stem)
     return out
 

@@ -1,13 +1,13 @@
 """The atomagined reference condition table (one source of truth; ``conditions.py`` builds
 the :class:`~synthstem.noise.conditions.Condition` objects from it)."""
 
-__all__ = ["REFERENCE_CONDITIONS", "SEED_CHILDREN"]
+__all__ = ["REFERENCE_CONDITIONS", "REFERENCE_TABLE", "SEED_CHILDREN"]
 
 #: The reference (atomagined) conditions: name, seed child, blur, counts, scan, background,
 #: defect level, stem index. The seed child is the condition's fixed noise stream
 #: (``noise_seed_sequence``): never renumber one, and give a new entry an unused number,
 #: so that existing images keep their bytes. 'raw' (no noise) is child 0.
-_REFERENCE_TABLE = (
+REFERENCE_TABLE = (
     ("clean", 1, 0.8, 400, 0.75, 2, 0, 0),
     ("blur1", 2, 1.8, 400, 0.75, 2, 0, 0),
     ("blur2", 3, 2.8, 400, 0.75, 2, 0, 0),
@@ -26,7 +26,7 @@ _REFERENCE_TABLE = (
 )
 
 #: fixed noise-stream child of each reference condition (see ``noise_seed_sequence``)
-SEED_CHILDREN: dict[str, int] = {"raw": 0, **{row[0]: row[1] for row in _REFERENCE_TABLE}}
+SEED_CHILDREN: dict[str, int] = {"raw": 0, **{row[0]: row[1] for row in REFERENCE_TABLE}}
 
 #: the reference conditions in the atomagined order ('all' in a config)
 REFERENCE_CONDITIONS: tuple[str, ...] = tuple(SEED_CHILDREN)
