@@ -33,6 +33,9 @@ COMMANDS = [
     ("eval", "synthstem.commands.eval"),
     ("baseline", "synthstem.commands.baseline"),
     ("report", "synthstem.commands.report"),
+    ("calibrate", "synthstem.commands.calibrate"),
+    ("train", "synthstem.commands.train"),
+    ("detect", "synthstem.commands.detect"),
 ]
 
 #: exit codes

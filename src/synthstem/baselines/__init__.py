@@ -2,5 +2,6 @@
 
 from .columns import find_columns, predict_columns
 from .retrieval import descriptor, predict_retrieval, rank_choices
+from .spots import smoothed_maxima
 
-__all__ = ["descriptor", "find_columns", "predict_columns", "predict_retrieval", "rank_choices"]
+__all__ = ["descriptor", "find_columns", "predict_columns", "predict_retrieval", "rank_choices", "smoothed_maxima"]

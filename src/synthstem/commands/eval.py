@@ -1,6 +1,6 @@
-"""``synthstem eval {columns,defects,retrieval} PRED --truth DIR``: score predictions."""
+"""``synthstem eval {columns,defects,retrieval,points} PRED --truth DIR``: score predictions."""
 
-help = "score predictions against a dataset: column positions, defect boxes, retrieval"
+help = "score predictions against a dataset: column positions, defect boxes, retrieval, points vs label CSVs"
 
 
 def add_arguments(parser):
@@ -13,9 +13,14 @@ def add_arguments(parser):
     sub.add_parser("defects", help="COCO box AP (pycocotools COCOeval) of defect boxes")
     p = sub.add_parser("retrieval", help="top-k accuracy of finding each target's twin")
     p.add_argument("--top", type=int, nargs="+", default=[1, 5], help="k values (default 1 5)")
-    for p in sub.choices.values():
+    p = sub.add_parser("points", help="precision/recall/F1 of points vs <image>.csv labels (X, Y): "
+                       "distance rule and the 21 px box IoU rule")
+    p.add_argument("--distance", type=float, default=5.0, help="distance rule radius [px] (default 5)")
+    p.add_argument("--box", type=float, default=21.0, help="box side [px] of the IoU rule (default 21)")
+    for name, p in sub.choices.items():
         p.add_argument("pred", help="predictions JSON keyed by image name (docs/ml.md)")
-        p.add_argument("--truth", required=True, help="dataset folder")
+        p.add_argument("--truth", required=True,
+                       help="folder of <image>.csv labels" if name == "points" else "dataset folder")
         p.add_argument("--json", action="store_true", help="print the scores as one JSON object")
 
 
@@ -38,6 +43,10 @@ def run(args):
         scores = evaluate.score_columns(args.pred, args.truth, args.threshold, args.visible_only)
     elif args.task == "defects":
         scores = evaluate.score_defects(args.pred, args.truth)
+    elif args.task == "points":
+        if not args.distance > 0 or not args.box > 0:
+            raise ValueError(f"--distance and --box must be positive, got {args.distance}, {args.box}")
+        scores = evaluate.score_points(args.pred, args.truth, distance=args.distance, box=args.box)
     else:
         scores = evaluate.score_retrieval(args.pred, args.truth, ks=args.top)
     if args.json:
@@ -50,6 +59,11 @@ def run(args):
         print(f"{scores['images']} images, threshold {scores['threshold_angstrom']} A"
               + (f", macro F1 {scores['macro_f1']:.4f}" if "macro_f1" in scores else ""))
         print(_table(rows, keys))
+    elif args.task == "points":
+        keys = ["tp", "fp", "fn", "precision", "recall", "f1"]
+        print(f"{scores['images']} images; box: {scores['box']['box_px']:g} px boxes, IoU > "
+              f"{scores['box']['min_iou']}; distance: <= {scores['distance']['distance_px']:g} px")
+        print(_table({"box": scores["box"], "distance": scores["distance"]}, keys))
     elif args.task == "defects":
         print(f"{scores['images']} images, {scores['truth_boxes']} true boxes, "
               f"{scores['predictions']} predicted")

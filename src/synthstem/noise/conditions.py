@@ -27,8 +27,10 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 
 from ..random import STAGE_NOISE, STAGE_NOISE_USER, as_rng, item_seed_sequence, named_seed_sequence
-from . import extras
-from .stem_noise import NoiseParams, check_scalar, draw_noise_params, poisson_counts, prepare_image, shift_rows
+from . import extras, instrument
+from .params import ConditionParams
+from .reference import REFERENCE_TABLE, REFERENCE_CONDITIONS, SEED_CHILDREN
+from .stem_noise import check_scalar, draw_noise_params, poisson_counts, prepare_image, shift_rows
 
 __all__ = [
     "CONDITIONS",
@@ -55,7 +57,20 @@ _FLOAT_FIELDS = {
     "detector_gain": (0.0, True, False),
     "gain_cv": (0.0, False, False),
     "dark_noise": (0.0, False, False),
+    "detector_offset": (0.0, False, False),
+    "background_field": (0.0, False, False),
+    "background_scale": (0.0, True, False),
+    "row_gain": (0.0, False, False),
+    "row_offset": (0.0, False, False),
+    "row_exponent": (0.0, False, False),
+    "current_drift": (0.0, False, False),
+    "dose_spread": (0.0, False, False),
 }
+
+#: instrument extras (noise/instrument.py); drawn after every older draw, only when on
+_INSTRUMENT_FIELDS = ("detector_offset", "quantise", "background_field", "background_scale", "row_gain",
+                      "row_offset", "row_exponent", "current_drift", "dose_spread")
+_INSTRUMENT_DRAWS = ("dose_spread", "background_field", "row_gain", "row_offset", "current_drift")
 
 
 def _number(name, value, minimum, strict, allow_inf):
@@ -63,39 +78,6 @@ def _number(name, value, minimum, strict, allow_inf):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"condition parameter {name!r} must be a number, got {value!r}")
     return check_scalar(f"condition parameter {name!r}", value, minimum, allow_inf=allow_inf, strict=strict)
-
-
-@dataclass(frozen=True)
-class ConditionParams:
-    """Every random draw of one :meth:`Condition.apply` (JSON-safe via :meth:`to_dict`).
-
-    Attributes
-    ----------
-    noise : NoiseParams
-        Scan-line shifts [px] and the Poisson/detector seed.
-    drift : tuple[float, float] or None
-        Specimen displacement over the frame ``(dx, dy)`` [px], if drift is on.
-    line_gain : np.ndarray or None
-        Per-row probe-current gain, if line_current is on.
-    """
-
-    noise: NoiseParams
-    drift: tuple | None = None
-    line_gain: np.ndarray | None = None
-
-    def to_dict(self):
-        d = self.noise.to_dict()
-        d["drift"] = None if self.drift is None else [float(v) for v in self.drift]
-        d["line_gain"] = None if self.line_gain is None else [float(v) for v in self.line_gain]
-        return d
-
-    @classmethod
-    def from_dict(cls, d):
-        return cls(
-            noise=NoiseParams.from_dict(d),
-            drift=None if d.get("drift") is None else tuple(float(v) for v in d["drift"]),
-            line_gain=None if d.get("line_gain") is None else np.asarray(d["line_gain"], dtype=np.float64),
-        )
 
 
 @dataclass(frozen=True)
@@ -135,6 +117,26 @@ class Condition:
         Extra. Relative spread of the single-electron detector gain.
     dark_noise : float
         Extra. Gaussian dark/read noise [detector units rms].
+    detector_offset : float
+        Instrument. Detector baseline [detector units] (used when ``quantise``).
+    quantise : bool
+        Instrument. Output integer detector counts ``rint(detector_offset + detector_gain * N)``
+        instead of the mean-1 image.
+    background_field : float
+        Instrument. Rms of a smooth random background field added to the mean-1 image
+        [fraction of the mean].
+    background_scale : float
+        Instrument. Correlation length of that field [px].
+    row_gain : float
+        Instrument. Rms of the per-row multiplicative gain (scan streaks) [fraction].
+    row_offset : float
+        Instrument. Rms of the per-row additive offset after shot noise [fraction of the mean].
+    row_exponent : float
+        Instrument. Spectral exponent of both row series (``P(f) ~ f**-row_exponent``; 0 white).
+    current_drift : float
+        Instrument. Rms of the slow probe-current drift along the scan [fraction].
+    dose_spread : float
+        Instrument. Log-normal sigma of the counts per pixel from image to image.
     """
 
     name: str
@@ -152,8 +154,19 @@ class Condition:
     detector_gain: float = 1.0
     gain_cv: float = 0.0
     dark_noise: float = 0.0
+    detector_offset: float = 0.0
+    quantise: bool = False
+    background_field: float = 0.0
+    background_scale: float = 32.0
+    row_gain: float = 0.0
+    row_offset: float = 0.0
+    row_exponent: float = 0.0
+    current_drift: float = 0.0
+    dose_spread: float = 0.0
 
     def __post_init__(self):
+        if not isinstance(self.quantise, (bool, np.bool_)):
+            raise ValueError(f"condition parameter 'quantise' must be true or false, got {self.quantise!r}")
         if not isinstance(self.name, str) or not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
             raise ValueError(f"condition name must be a non-empty string of letters, digits, '_' or '-', got {self.name!r}")
         for key, (minimum, strict, allow_inf) in _FLOAT_FIELDS.items():
@@ -188,14 +201,21 @@ class Condition:
         on = []
         if self.dose is not None:
             on.append("dose")
-        for key in ("drift", "flyback", "line_current", "gain_cv", "dark_noise"):
+        if self.quantise:
+            on.append("quantise")
+        for key in ("drift", "flyback", "line_current", "gain_cv", "dark_noise", *_INSTRUMENT_DRAWS):
             if getattr(self, key) > 0:
                 on.append(key)
         return on
 
     def to_dict(self):
-        """JSON-safe dictionary of every field (``counts`` inf as the string 'inf')."""
+        """JSON-safe dictionary of every field (``counts`` inf as the string 'inf'); the
+        instrument fields only when they differ from their defaults (so older records keep
+        their bytes)."""
         d = asdict(self)
+        for f in fields(self):
+            if f.name in _INSTRUMENT_FIELDS and d[f.name] == f.default:
+                del d[f.name]
         if math.isinf(d["counts"]):
             d["counts"] = "inf"
         return d
@@ -212,9 +232,9 @@ class Condition:
         noise = draw_noise_params(shape, self.scan, rng)
         drift = tuple(rng.normal(0.0, self.drift, size=2)) if self.drift > 0 else None
         gains = extras.line_gains(shape[0], self.line_current, rng) if self.line_current > 0 else None
-        return ConditionParams(noise=noise, drift=drift, line_gain=gains)
+        return ConditionParams(noise=noise, drift=drift, line_gain=gains, instrument=instrument.draw_instrument(self, shape, rng))
 
-    def apply_params(self, image, params, pixel_size=None):
+    def apply_params(self, image, params, pixel_size=None, background_map=None):
         """Apply the condition with drawn parameters (pure function of its inputs).
 
         Parameters
@@ -225,11 +245,15 @@ class Condition:
             From :meth:`draw_params`.
         pixel_size : float, optional
             Scan step [Angstrom]; needed only when ``dose`` is set.
+        background_map : np.ndarray, optional
+            Image-sized map (e.g. a support's thickness [Angstrom]); the ``background``
+            is then spatially varying, ``background * map / mean(map)``.
 
         Returns
         -------
         np.ndarray
-            float64 image (mean close to 1; the raw image unchanged for 'raw').
+            float64 image (mean close to 1, or integer detector counts when
+            ``quantise``; the raw image unchanged for 'raw').
         """
         if self.is_raw:
             img = np.array(image, dtype=np.float64)
@@ -241,7 +265,14 @@ class Condition:
                                  f"(of {img.size} pixels)")
             return img
         counts = self.counts_per_pixel(pixel_size)
-        img = prepare_image(image, self.blur, self.background)
+        inst = params.instrument or {}
+        if background_map is None:
+            img = prepare_image(image, self.blur, self.background)
+        else:
+            img = instrument.prepare_with_map(image, background_map, self.blur, self.background)
+        if "field_seed" in inst:
+            field = instrument.smooth_field(img.shape, self.background_scale, np.random.default_rng(inst["field_seed"]))
+            img = np.clip(img + self.background_field * field, 0.0, None)
         if params.drift is not None:
             img = extras.drift_distortion(img, params.drift)
         if self.flyback > 0:
@@ -249,14 +280,25 @@ class Condition:
         img = shift_rows(img, params.noise.shifts)
         if params.line_gain is not None:
             img = img * params.line_gain[:, None]
+        if "row_gain" in inst:
+            img = img * np.clip(1.0 + np.asarray(inst["row_gain"]), 0.0, None)[:, None]
+        if "drift_phases" in inst:
+            img = img * instrument.current_drift(img.shape, self.current_drift, inst["drift_phases"])
+        if "dose_factor" in inst:
+            counts = counts * inst["dose_factor"]
         rng = np.random.default_rng(params.noise.poisson_seed)
         img = poisson_counts(img, counts, rng)
+        if self.quantise:
+            return instrument.quantise(img, counts, inst, rng, self.detector_gain, self.gain_cv, self.dark_noise,
+                                       self.detector_offset)
         if (self.gain_cv > 0 or self.dark_noise > 0) and not math.isinf(counts):
             signal = extras.detector_response(img * counts, self.detector_gain, self.gain_cv, self.dark_noise, rng)
             img = signal / (self.detector_gain * counts)
+        if "row_offset" in inst:
+            img = img + np.asarray(inst["row_offset"])[:, None]
         return np.clip(img, 0.0, None)
 
-    def apply(self, image, rng=None, pixel_size=None, return_params=False):
+    def apply(self, image, rng=None, pixel_size=None, return_params=False, background_map=None):
         """Draw the random parameters and apply the condition.
 
         Parameters
@@ -269,12 +311,14 @@ class Condition:
             Scan step [Angstrom]; needed only when ``dose`` is set.
         return_params : bool
             Also return the :class:`ConditionParams` (to record them).
+        background_map : np.ndarray, optional
+            Spatially varying background (see :meth:`apply_params`).
         """
         if self.is_raw:
             out = self.apply_params(image, None)
             return (out, None) if return_params else out
         params = self.draw_params(np.shape(image), rng)
-        out = self.apply_params(image, params, pixel_size=pixel_size)
+        out = self.apply_params(image, params, pixel_size=pixel_size, background_map=background_map)
         return (out, params) if return_params else out
 
     def map_coords(self, xy, shape, params):
@@ -288,38 +332,9 @@ class Condition:
         return xy
 
 
-#: The reference (atomagined) conditions: name, seed child, blur, counts, scan, background,
-#: defect level, stem index. The seed child is the condition's fixed noise stream
-#: (``noise_seed_sequence``): never renumber one, and give a new entry an unused number,
-#: so that existing images keep their bytes. 'raw' (no noise) is child 0.
-_REFERENCE_TABLE = (
-    ("clean", 1, 0.8, 400, 0.75, 2, 0, 0),
-    ("blur1", 2, 1.8, 400, 0.75, 2, 0, 0),
-    ("blur2", 3, 2.8, 400, 0.75, 2, 0, 0),
-    ("cnts1", 4, 0.8, 100, 0.75, 2, 0, 0),
-    ("cnts2", 5, 0.8, 40, 0.75, 2, 0, 0),
-    ("scan1", 6, 0.8, 400, 1.00, 2, 0, 0),
-    ("scan2", 7, 0.8, 400, 1.25, 2, 0, 0),
-    ("bkgd1", 8, 0.8, 400, 0.75, 6, 0, 0),
-    ("bkgd2", 9, 0.8, 400, 0.75, 10, 0, 0),
-    ("blbk1", 10, 1.8, 400, 1.00, 6, 0, 0),
-    ("blbk2", 11, 2.8, 400, 1.25, 10, 0, 0),
-    ("dfct1", 12, 0.8, 400, 0.75, 2, 1, 0),
-    ("dfct2", 13, 0.8, 400, 0.75, 2, 2, 0),
-    ("comb1", 14, 1.8, 100, 1.00, 6, 1, 1),
-    ("comb2", 15, 2.8, 100, 1.25, 6, 1, 2),
-)
-
-#: fixed noise-stream child of each reference condition (see ``noise_seed_sequence``)
-SEED_CHILDREN: dict[str, int] = {"raw": 0, **{row[0]: row[1] for row in _REFERENCE_TABLE}}
-
-#: the reference conditions in the atomagined order ('all' in a config)
-REFERENCE_CONDITIONS: tuple[str, ...] = tuple(SEED_CHILDREN)
-
-
 def _reference_conditions():
     out = {"raw": Condition("raw")}
-    for name, _, blur, counts, scan, bg, level, stem in _REFERENCE_TABLE:
+    for name, _, blur, counts, scan, bg, level, stem in REFERENCE_TABLE:
         out[name] = Condition(name, blur=blur, counts=counts, scan=scan, background=bg, defect_level=level, stem_index=stem)
     return out
 

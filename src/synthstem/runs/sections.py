@@ -292,6 +292,15 @@ class ConditionTable(Model):
     detector_gain: float | None = None
     gain_cv: float | None = None
     dark_noise: float | None = None
+    detector_offset: float | None = None
+    quantise: bool | None = None
+    background_field: float | None = None
+    background_scale: float | None = None
+    row_gain: float | None = None
+    row_offset: float | None = None
+    row_exponent: float | None = None
+    current_drift: float | None = None
+    dose_spread: float | None = None
 
     def values(self):
         return {k: v for k, v in self.model_dump(mode="json").items() if v is not None}
