@@ -28,7 +28,9 @@ Nothing here knows any physics.
 from __future__ import annotations
 
 import os
+import signal
 import threading
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import FIRST_EXCEPTION
 from concurrent.futures import wait as wait_futures
@@ -128,6 +130,9 @@ class Interrupted(KeyboardInterrupt):
 
 
 _LOCAL = threading.local()  # .token: the cancel token of the pool task this thread runs
+_SIGINT = [False]  # set by the SIGINT handler of interruptible() (a plain flag: no lock)
+#: [s] how often a caller waiting for its pool tasks looks at the Ctrl-C flag
+POLL_SECONDS = 0.05
 
 
 class _Token:
@@ -140,10 +145,46 @@ class _Token:
         return self.event.is_set() or (self.parent is not None and self.parent.is_set())
 
 
+def _on_sigint(signum, frame):
+    _SIGINT[0] = True
+
+
+@contextmanager
+def interruptible():
+    """Ctrl-C while the physics runs: the SIGINT handler only sets a flag, and
+    KeyboardInterrupt is raised in the main thread at its next :func:`check_interrupt`
+    (between units of work), never inside a lock, a thread pool's bookkeeping or a C call.
+
+    Installed only in the main thread and only over Python's default SIGINT handler (a
+    run's own Ctrl-C policy, ``runs.execute.Interrupt``, is left alone). A Ctrl-C after
+    the last check raises KeyboardInterrupt on exit.
+    """
+    install = (threading.current_thread() is threading.main_thread()
+               and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+    if not install:
+        yield
+        return
+    _SIGINT[0] = False
+    old = signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+        hit, _SIGINT[0] = _SIGINT[0], False
+    if hit:
+        raise KeyboardInterrupt
+
+
 def check_interrupt():
-    """Raise :class:`Interrupted` in a pool thread whose caller was interrupted (Ctrl-C);
-    a no-op elsewhere (the main thread gets KeyboardInterrupt from Python itself). Called
-    by the physics loops between units of work (FFT batches, slices, probe tiles)."""
+    """Stop here after Ctrl-C: KeyboardInterrupt in the main thread (inside
+    :func:`interruptible`), :class:`Interrupted` in a pool thread (Ctrl-C, or its caller
+    stopped it); a no-op otherwise. Called by the physics loops between units of work
+    (slices, S-matrix beam chunks, probe tiles, potential blocks, phonon configurations)."""
+    if _SIGINT[0]:
+        if threading.current_thread() is threading.main_thread():
+            _SIGINT[0] = False
+            raise KeyboardInterrupt
+        raise Interrupted
     token = getattr(_LOCAL, "token", None)
     if token is not None and token.is_set():
         raise Interrupted
@@ -152,10 +193,11 @@ def check_interrupt():
 def run_threads(fns):
     """``[fn() for fn in fns]`` on ``pool()`` threads, results in order.
 
-    On any exception of the caller (KeyboardInterrupt while it waits) or of a task, the
-    queued tasks are cancelled, the running ones are told to stop (they raise
-    :class:`Interrupted` at their next :func:`check_interrupt`) and waited for, then the
-    exception is re-raised: no thread is left computing.
+    The caller waits in short polls, looking at the Ctrl-C flag (:func:`interruptible`).
+    On any exception of the caller (KeyboardInterrupt) or of a task, the queued tasks are
+    cancelled, the running ones are told to stop (they raise :class:`Interrupted` at their
+    next :func:`check_interrupt`) and waited for, then the exception is re-raised: no
+    thread is left computing.
     """
     token = _Token(getattr(_LOCAL, "token", None))
 
@@ -173,10 +215,14 @@ def run_threads(fns):
     futures = []
     try:
         futures = [pool().submit(guarded(fn)) for fn in fns]
-        _, pending = wait_futures(futures, return_when=FIRST_EXCEPTION)
-        if pending:  # a task failed: its exception, the others stopped below
-            raise next(f.exception() for f in futures if f.done() and f.exception() is not None)
-        return [f.result() for f in futures]
+        while True:
+            done, pending = wait_futures(futures, timeout=POLL_SECONDS, return_when=FIRST_EXCEPTION)
+            check_interrupt()
+            failed = [f for f in futures if f.done() and not f.cancelled() and f.exception() is not None]
+            if failed:  # a task failed: its exception, the others stopped below
+                raise failed[0].exception()
+            if not pending:
+                return [f.result() for f in futures]
     except BaseException:
         token.event.set()
         for f in futures:

@@ -18,6 +18,7 @@ Sampling rules (recorded in ``SimulationResult.params``):
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
@@ -134,6 +135,16 @@ def fourier_interpolate(image, shape, extent=None, blur=0.0):
     return image
 
 
+def _interruptible(fn):
+    """``fn`` run under ``backend.interruptible()``: Ctrl-C stops it at the next unit of work."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with backend.interruptible():
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+@_interruptible
 def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
              slice_thickness=0.25, phonons=0, seed=None, parametrization="lobato",
              workers=None, progress=False, *, phonon_rms=DEFAULT_PHONON_RMS,
@@ -300,6 +311,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
     check_scope = int(np.argmax(focal_weights))  # the PRISM check's focal point
     check = None
     for c in range(configs):
+        backend.check_interrupt()  # Ctrl-C: stop between configurations too
         pos = pos0
         if phonons:  # N(0, U) per atom with CIF ADPs, else N(0, phonon_rms^2) per axis
             pos = pos0 + thermal_displacements(atoms, rng, phonon_rms)
