@@ -18,7 +18,6 @@ Sampling rules (recorded in ``SimulationResult.params``):
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 import warnings
@@ -62,7 +61,6 @@ DEFAULT_SAMPLING = 0.035
 #: preview settings (the defaults before the convergence study): ~8-20x faster, HAADF mean
 #: up to ~35 % off on static cells (benchmarks/CONVERGENCE.md); ``simulate(..., **FAST)``
 FAST = {"slice_thickness": 2.0, "projection": "infinite", "sampling": "detector"}
-
 
 
 @dataclass
@@ -135,16 +133,7 @@ def fourier_interpolate(image, shape, extent=None, blur=0.0):
     return image
 
 
-def _interruptible(fn):
-    """``fn`` run under ``backend.interruptible()``: Ctrl-C stops it at the next unit of work."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with backend.interruptible():
-            return fn(*args, **kwargs)
-    return wrapper
-
-
-@_interruptible
+@backend.interruptible()  # Ctrl-C stops it at the next unit of work (physics/threads.py)
 def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
              slice_thickness=0.25, phonons=0, seed=None, parametrization="lobato",
              workers=None, progress=False, *, phonon_rms=DEFAULT_PHONON_RMS,
@@ -152,12 +141,8 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
              device="cpu", prism_check=DEFAULT_PROBES, prism_strict=False):
     """Simulate a HAADF-STEM image of a periodic supercell.
 
-    Defaults: 256 px, PRISM f=4, 0.25 A slices, finite projection, sampling
-    ``min(0.035 A, detector rule)`` (converged, benchmarks/CONVERGENCE.md), Lobato
-    potentials, ``Microscope()`` (200 kV, 20 mrad, detector 100-150 mrad, no aberrations)
-    and ``phonons=0``: a static lattice, NOT converged in the thermal average (see
-    ``phonons``; pass ``phonons=8`` for physical HAADF intensities). The image covers the
-    cell as given (no ``size``: that is ``orient``'s).
+    Defaults: 256 px, PRISM f=4, converged sampling (0.25 A slices, <= 0.035 A, finite
+    projection), ``Microscope()``; ``phonons=0`` is a static lattice, NOT converged.
 
     Parameters
     ----------
@@ -177,12 +162,10 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
     slice_thickness : float
         Largest slice thickness [Angstrom] (> 0); slices are equal, ``ceil(Lz / dz)``.
     phonons : int
-        Number of frozen-phonon configurations. The default 0 is a *static lattice* (no
-        displacement, no thermal diffuse scattering): it is not converged (HAADF mean ~+59 %,
-        column maxima ~2.6x the thermal average, docs/physics.md "Frozen phonons"); it is
-        kept as the default for quick, deterministic looks. For physical images pass
-        ``phonons=8`` (``DATASET_DEFAULTS``: NCC 0.984 and mean ratio 1.000 against a
-        64-configuration average), as dataset runs and ``synthstem simulate`` do.
+        Frozen-phonon configurations. The default 0 is a *static lattice* (no thermal
+        diffuse scattering), not converged: HAADF mean +59 %, column maxima 2.6x the thermal
+        average (docs/physics.md "Frozen phonons"). For physical images pass ``phonons=8``
+        (``DATASET_DEFAULTS``), as dataset runs and ``synthstem simulate`` do.
         Atoms with a displacement tensor ``atoms.arrays['synthstem_adp']`` (CIF
         Debye-Waller factors, ``synthstem.structures.thermal``) move by ``N(0, U)``.
     seed : int, Generator or None
