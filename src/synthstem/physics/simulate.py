@@ -162,10 +162,9 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
     slice_thickness : float
         Largest slice thickness [Angstrom] (> 0); slices are equal, ``ceil(Lz / dz)``.
     phonons : int
-        Frozen-phonon configurations. The default 0 is a *static lattice* (no thermal
-        diffuse scattering), not converged: HAADF mean +59 %, column maxima 2.6x the thermal
-        average (docs/physics.md "Frozen phonons"). For physical images pass ``phonons=8``
-        (``DATASET_DEFAULTS``), as dataset runs and ``synthstem simulate`` do.
+        Frozen-phonon configurations. 0 (default): a static lattice, not converged (HAADF
+        mean +59 %, maxima 2.6x the thermal average, docs/physics.md "Frozen phonons");
+        ``phonons=8`` (``DATASET_DEFAULTS``) as dataset runs and ``synthstem simulate``.
         Atoms with a displacement tensor ``atoms.arrays['synthstem_adp']`` (CIF
         Debye-Waller factors, ``synthstem.structures.thermal``) move by ``N(0, U)``.
     seed : int, Generator or None
