@@ -33,8 +33,11 @@ def _read_until(proc, marker, timeout):
 def test_ctrl_c_stops_simulate_at_once(tmp_path):
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": SRC}
+    # as from a terminal: SIGINT at its default (a test run started in the background by a
+    # shell inherits an ignored SIGINT, and so would the child)
     proc = subprocess.Popen([sys.executable, "-m", "synthstem", *LONG, "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         # the progress bar's description is printed when the item starts computing
         before = _read_until(proc, b"phonon configuration(s)", timeout=600)
