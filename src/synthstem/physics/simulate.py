@@ -392,7 +392,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=4,
         if line is not None:
             if prism_strict:
                 raise PrismAccuracyError(line)
-            warnings.warn(line, PrismAccuracyWarning, stacklevel=2)
+            warnings.warn(line, PrismAccuracyWarning, stacklevel=3)  # 3: past the interruptible() wrapper, at the caller
     if method == "incoherent":
         params["incoherent"] = {"scale": INCOHERENT_SCALE, "exponent": INCOHERENT_EXPONENT,
                                 "width": INCOHERENT_WIDTH}
