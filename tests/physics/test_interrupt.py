@@ -62,6 +62,9 @@ def test_simulate_raises_keyboard_interrupt_and_leaves_no_thread_busy():
         real()
 
     timer = threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGINT))
+    # Python's own Ctrl-C handler, as in a terminal or a notebook (a test run started in
+    # the background by a shell ignores SIGINT)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         backend.check_interrupt = counting
         timer.start()
@@ -70,6 +73,7 @@ def test_simulate_raises_keyboard_interrupt_and_leaves_no_thread_busy():
     finally:
         timer.cancel()
         backend.check_interrupt = real
+        signal.signal(signal.SIGINT, before)
     n = len(calls)
     time.sleep(0.2)
     assert len(calls) == n  # no pool thread still walks its slices

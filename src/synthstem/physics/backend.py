@@ -11,11 +11,9 @@ Every physics module asks this module for
   scipy.fft (default, bit-reproducible), or pyFFTW (optional extra ``synthstem[fftw]``,
   GPL) with ``SYNTHSTEM_FFT=fftw`` (plans and scratch buffers in ``fftw_engine``, imported
   only then). CuPy arrays always use cupy.fft;
-- the worker threads: ``available_cpus()`` (CPU affinity, not ``os.cpu_count()``), one
-  shared thread pool ``pool()`` and ``run_threads`` / ``parallel_map`` on it, which stop
-  promptly on Ctrl-C: the caller's KeyboardInterrupt cancels the queued tasks and the
-  running ones stop at their next ``check_interrupt()`` (between FFT batches, slices,
-  probe tiles), so that no thread computes on after the interrupt;
+- the worker threads (``physics/threads.py``, re-exported here): ``available_cpus()``,
+  one shared thread pool ``pool()``, ``run_threads`` / ``parallel_map`` on it, and their
+  prompt stop on Ctrl-C (``interruptible``, ``check_interrupt``);
 - thread-count independent linear algebra: ``matmul(a, b, out)`` sets BLAS to one thread
   (process-wide, once: see ``single_threaded_blas``) and runs it on fixed row blocks
   spread over the pool, so a result never depends on how many BLAS or worker threads the
@@ -29,12 +27,12 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import FIRST_EXCEPTION
-from concurrent.futures import wait as wait_futures
 
 import numpy as np
 import scipy.fft
+
+from .threads import (Interrupted, available_cpus, check_interrupt, default_threads,  # noqa: F401
+                      interruptible, parallel_map, pool, resolve_workers, run_threads)
 
 DEVICES = ("cpu", "gpu")
 FFT_BACKENDS = ("scipy", "fftw")
@@ -83,124 +81,7 @@ def to_numpy(x):
     return x.get()
 
 
-# -- threads -----------------------------------------------------------------------
-
-
-def available_cpus():
-    """CPUs this process may run on (its affinity mask, not the machine's core count)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def default_threads():
-    """Threads of one simulation when none are asked for: ``OMP_NUM_THREADS`` if set (a
-    run's worker processes get their share of the CPUs that way), else
-    ``available_cpus()``."""
-    value = os.environ.get("OMP_NUM_THREADS", "")
-    if value.strip().isdigit() and int(value) >= 1:
-        return min(int(value), available_cpus())
-    return available_cpus()
-
-
-def resolve_workers(workers):
-    """Threads to use: ``workers`` if given, else 1 (the scipy.fft default)."""
-    return 1 if workers is None else max(1, int(workers))
-
-
-_POOL = None
-_POOL_LOCK = threading.Lock()
-
-
-def pool():
-    """The shared thread pool (``available_cpus()`` threads) of the physics code."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=available_cpus(),
-                                       thread_name_prefix="synthstem")
-    return _POOL
-
-
-class Interrupted(KeyboardInterrupt):
-    """Raised in a pool thread by :func:`check_interrupt` when its caller was interrupted."""
-
-
-_LOCAL = threading.local()  # .token: the cancel token of the pool task this thread runs
-
-
-class _Token:
-    """Cancellation of one :func:`run_threads` call (and of the calls nested in it)."""
-
-    def __init__(self, parent):
-        self.event, self.parent = threading.Event(), parent
-
-    def is_set(self):
-        return self.event.is_set() or (self.parent is not None and self.parent.is_set())
-
-
-def check_interrupt():
-    """Raise :class:`Interrupted` in a pool thread whose caller was interrupted (Ctrl-C);
-    a no-op elsewhere (the main thread gets KeyboardInterrupt from Python itself). Called
-    by the physics loops between units of work (FFT batches, slices, probe tiles)."""
-    token = getattr(_LOCAL, "token", None)
-    if token is not None and token.is_set():
-        raise Interrupted
-
-
-def run_threads(fns):
-    """``[fn() for fn in fns]`` on ``pool()`` threads, results in order.
-
-    On any exception of the caller (KeyboardInterrupt while it waits) or of a task, the
-    queued tasks are cancelled, the running ones are told to stop (they raise
-    :class:`Interrupted` at their next :func:`check_interrupt`) and waited for, then the
-    exception is re-raised: no thread is left computing.
-    """
-    token = _Token(getattr(_LOCAL, "token", None))
-
-    def guarded(fn):
-        def task():
-            before = getattr(_LOCAL, "token", None)
-            _LOCAL.token = token
-            try:
-                check_interrupt()
-                return fn()
-            finally:
-                _LOCAL.token = before
-        return task
-
-    futures = []
-    try:
-        futures = [pool().submit(guarded(fn)) for fn in fns]
-        _, pending = wait_futures(futures, return_when=FIRST_EXCEPTION)
-        if pending:  # a task failed: its exception, the others stopped below
-            raise next(f.exception() for f in futures if f.done() and f.exception() is not None)
-        return [f.result() for f in futures]
-    except BaseException:
-        token.event.set()
-        for f in futures:
-            f.cancel()
-        while True:  # a second Ctrl-C must not leave the threads running either
-            try:
-                wait_futures(futures)
-                break
-            except KeyboardInterrupt:
-                continue
-        raise
-
-
-def parallel_map(fn, items, workers):
-    """``[fn(i) for i in items]`` on up to ``workers`` threads of ``pool()`` (in order);
-    stops promptly on Ctrl-C (see :func:`run_threads`)."""
-    items = list(items)
-    if resolve_workers(workers) <= 1 or len(items) <= 1:
-        out = []
-        for i in items:
-            check_interrupt()
-            out.append(fn(i))
-        return out
-    return run_threads([(lambda i=i: fn(i)) for i in items])
+# -- threads: physics/threads.py, re-exported --------------------------------------
 
 
 # -- deterministic GEMM ------------------------------------------------------------

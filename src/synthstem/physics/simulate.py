@@ -133,6 +133,7 @@ def fourier_interpolate(image, shape, extent=None, blur=0.0):
     return image
 
 
+@backend.interruptible()  # Ctrl-C stops it at the next unit of work (physics/threads.py)
 def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=None,
              slice_thickness=0.25, phonons=0, seed=None, parametrization="lobato",
              workers=None, progress=False, *, phonon_rms=DEFAULT_PHONON_RMS,
@@ -141,12 +142,10 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=No
              incoherent_slab=None, incoherent_damping="atom"):
     """Simulate a HAADF-STEM image of a periodic supercell.
 
-    Defaults: 256 px, PRISM f=4, 0.25 A slices, finite projection, sampling
-    ``min(0.035 A, detector rule)`` (converged, benchmarks/CONVERGENCE.md), Lobato
-    potentials, ``Microscope()`` (200 kV, 20 mrad, detector 100-150 mrad, no aberrations)
-    and ``phonons=0``: a static lattice, NOT converged in the thermal average (see
-    ``phonons``; pass ``phonons=8`` for physical HAADF intensities). The image covers the
-    cell as given (no ``size``: that is ``orient``'s).
+    Defaults: 256 px, PRISM f=4 (or the accuracy rule's f with ``accuracy``), converged
+    sampling (``numerics`` rule: slices and sampling for the thickness), finite projection,
+    Lobato potentials, ``Microscope()`` (200 kV, 20 mrad, detector 100-150 mrad); ``phonons=0``
+    is a static lattice, NOT converged in the thermal average (pass ``phonons=8``).
 
     Parameters
     ----------
@@ -168,12 +167,9 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=No
     slice_thickness : float
         Largest slice thickness [Angstrom] (> 0); slices are equal, ``ceil(Lz / dz)``.
     phonons : int
-        Number of frozen-phonon configurations. The default 0 is a *static lattice* (no
-        displacement, no thermal diffuse scattering): it is not converged (HAADF mean ~+59 %,
-        column maxima ~2.6x the thermal average, docs/physics.md "Frozen phonons"); it is
-        kept as the default for quick, deterministic looks. For physical images pass
-        ``phonons=8`` (``DATASET_DEFAULTS``: NCC 0.984 and mean ratio 1.000 against a
-        64-configuration average), as dataset runs and ``synthstem simulate`` do.
+        Frozen-phonon configurations. 0 (default): a static lattice, not converged (HAADF
+        mean +59 %, maxima 2.6x the thermal average, docs/physics.md "Frozen phonons");
+        ``phonons=8`` (``DATASET_DEFAULTS``) as dataset runs and ``synthstem simulate``.
         Atoms with a displacement tensor ``atoms.arrays['synthstem_adp']`` (CIF
         Debye-Waller factors, ``synthstem.structures.thermal``) move by ``N(0, U)``.
     seed : int, Generator or None
@@ -327,6 +323,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=No
         inc_sigma, inc_blur, inc_record = incoherent_inputs(
             atoms, microscope, parametrization, incoherent_damping, phonons, phonon_rms)
     for c in range(configs):
+        backend.check_interrupt()  # Ctrl-C: stop between configurations too
         pos = pos0
         if phonons:  # N(0, U) per atom with CIF ADPs, else N(0, phonon_rms^2) per axis
             pos = pos0 + thermal_displacements(atoms, rng, phonon_rms)
@@ -426,7 +423,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=No
         if line is not None:
             if prism_strict:
                 raise PrismAccuracyError(line)
-            warnings.warn(line, PrismAccuracyWarning, stacklevel=2)
+            warnings.warn(line, PrismAccuracyWarning, stacklevel=3)  # 3: past the interruptible() wrapper, at the caller
     if method == "incoherent":
         params["incoherent"] = dict(inc_record, **info)
     return SimulationResult(image=image, coords=coords, params=params, timings=timings)
