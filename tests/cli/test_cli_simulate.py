@@ -134,7 +134,8 @@ def test_help_lists_every_default_as_the_config_has_it():
     c = load_config(None).to_dict()
     sim, mic = c["simulation"], c["microscope"]
     text = " ".join(DEFAULTS_HELP.split())
-    assert f"--method {sim['method']} (f={sim['interpolation']})" in text
+    assert f"--method {sim['method']} (f={sim['interpolation']}" in text
+    assert f"accuracy '{sim['accuracy']}'" in text
     assert f"--pixels {sim['pixels']}," in text and f"--size {sim['size']:g} A" in text
     assert f"--phonons {sim['phonons']} " in text and f"--preset {sim['preset']}" in text
     assert c["output"]["conditions"] == "all" and "all 16 conditions" in text

@@ -9,7 +9,8 @@ help = "simulate one item (prototype or CIF, one zone axis) into an HDF5 file an
 
 #: the defaults without --config (those of a config with no keys: ``synthstem config show``;
 #: tests/cli/test_cli_simulate.py checks them against the config's)
-DEFAULTS_HELP = ("Defaults without --config: --method prism (f=4), --pixels 256, --size 26 A, "
+DEFAULTS_HELP = ("Defaults without --config: --method prism (f=auto: the cheapest f predicted to meet "
+                 "accuracy 'dataset', checked and retried), --pixels 256, --size 26 A, "
                  "--phonons 8 (frozen-phonon configurations), --preset converged, all 16 "
                  "conditions, --seed 0, --energy 200kV, --convergence 20 mrad, --defocus 0, "
                  "--cs 0, --c5 0, --source-size 0, --detector 100 150 mrad. With --config: "
