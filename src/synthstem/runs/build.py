@@ -53,7 +53,7 @@ def simulate_cell(cell, physics, seed):
     # projection, sampling, device, prism_check/strict: set by every planned task (older
     # task dicts: simulate's)
     extra = {k: sim[k] for k in ("projection", "sampling", "device", "prism_check",
-                                 "prism_strict") if k in sim}
+                                 "prism_strict", "tolerance") if k in sim}
     return simulate(cell, microscope=Microscope(**physics["microscope"]), pixels=sim["pixels"],
                     method=sim["method"], interpolation=sim["interpolation"],
                     slice_thickness=sim["slice_thickness"], phonons=sim["phonons"],
