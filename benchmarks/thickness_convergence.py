@@ -252,8 +252,8 @@ def table(path, energy=200e3):
 
 
 #: the rule's chain of candidates (slice thickness, sampling), each finer than the one
-#: before in both; the last is the reference, its error from the finest check
-CHAIN = [(0.25, 0.035), (0.125, 0.035), (0.125, 0.024), (0.0625, 0.0167)]
+#: before in both; the last is the reference, its error the largest change of its checks
+CHAIN = [(0.25, 0.035), (0.125, 0.035), (0.0625, 0.035), (0.0625, 0.024), (0.0625, 0.0167)]
 #: heaviest element of each panel cell
 MAX_Z = {"si110": 14, "rut110": 22, "sto001": 38, "ceo2_001": 58, "au001": 79}
 
@@ -264,16 +264,16 @@ def rule(path, out, energy=200e3):
     cells = sorted({r["cell"] for r in rows})
     zcell = {c: MAX_Z[c.replace("_fp", "")] for c in cells}
     z_classes = sorted(set(zcell.values()))
-    thicknesses = sorted({r["thickness"] for r in rows if r["slice"] != CHECKS[-1][1]})
-    check = CHECKS[-1]
+    thicknesses = sorted({r["thickness"] for r in rows})
     cands = []
     for dz, s in CHAIN:
         errs = []
         for z in z_classes:
             line = []
-            # the reference's own error: the finest check's difference from it
-            ms, mdz = (check[0], check[1]) if (s, dz) == REFERENCE[:2] else (s, dz)
-            mine = [r for r in rows if r["slice"] == mdz and r["sampling"] == ms
+            # the reference's own error: the largest change of the checks (halved slices,
+            # sampling or both) from it
+            match = ({c[:2] for c in CHECKS} if (s, dz) == REFERENCE[:2] else {(s, dz)})
+            mine = [r for r in rows if (r["sampling"], r["slice"]) in match
                     and r["projection"] == "finite" and "rel" in r and zcell[r["cell"]] <= z]
             for t in thicknesses:
                 sel = [abs(r["rel"]) for r in mine if r["thickness"] <= t]

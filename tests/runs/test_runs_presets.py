@@ -21,7 +21,8 @@ def test_presets_take_their_values_from_simulate():
     assert conv.preset == "converged" and conv.device == "cpu"
     assert conv.slice_thickness == DATASET_DEFAULTS["slice_thickness"]
     assert conv.projection == DATASET_DEFAULTS["projection"]
-    assert conv.sampling is None  # simulate's default: min(DEFAULT_SAMPLING, detector rule)
+    # unset: simulate's thickness rule (physics.numerics_rule) picks them per item
+    assert conv.slice_thickness is None and conv.sampling is None
     fast = _sim(preset="fast")
     assert {k: getattr(fast, k) for k in FAST} == FAST
 
@@ -55,8 +56,11 @@ def test_show_lists_the_keys_and_round_trips():
     for preset in ("converged", "fast"):
         config = config_from_dict({"simulation": {"preset": preset}, "structures": STRUCTURES})
         text = to_toml(config)
-        for key in ("preset", "slice_thickness", "projection", "device"):
+        for key in ("preset", "projection", "device"):
             assert f"\n{key} = " in text
+        # converged: unset (the thickness rule picks it per item), listed with its description
+        assert ("\nslice_thickness = " in text) == (preset == "fast")
+        assert "slice_thickness" in text and "thickness rule" in text
         assert "sampling" in text and "detector" in text  # the key and its description
         again = config_from_dict(tomllib.loads(text))
         assert again.to_dict() == config.to_dict()
@@ -100,6 +104,25 @@ def test_item_simulation_uses_and_records_the_settings(simulation):
             else sim["sampling"])
     # the grid spacing: the requested sampling, or finer to fit a whole number of points
     assert all(0.8 * want <= s <= want for s in res.params["sampling"])
+
+
+def test_converged_item_takes_its_numerics_from_the_thickness_rule():
+    from synthstem.physics.numerics_rule import default_numerics
+    from synthstem.runs.build import simulate_cell
+    from synthstem.structures.orient import orient
+    from synthstem.structures.prototypes import prototype
+
+    cfg = {"simulation": {"method": "prism", "interpolation": 2, "pixels": 16, "size": 4.08,
+                          "phonons": 0}, "structures": STRUCTURES}
+    physics = config_from_dict(cfg).to_dict()
+    assert physics["simulation"]["slice_thickness"] is None
+    cell = orient(prototype("fcc", elements="Au"), (0, 0, 1), size=4.08)
+    res = simulate_cell(cell, physics, seed=1)
+    rule = default_numerics(cell.atoms.cell[2, 2], 79)
+    assert res.params["slice_thickness"] == rule["slice_thickness"]
+    assert res.params["numerics"]["slice_thickness"] == "rule"
+    assert res.params["numerics"]["predicted_error"] == rule["predicted_error"]
+    assert all(s <= rule["sampling"] for s in res.params["sampling"])
 
 
 def test_shipped_configs_choose_a_preset():

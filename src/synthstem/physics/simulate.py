@@ -30,6 +30,7 @@ from scipy.signal import resample
 from .._version import __version__
 from ..random import as_rng
 from . import backend
+from . import numerics_rule
 from . import parametrization as param
 from .prism_check import (DEFAULT_PROBES, PrismAccuracyError, PrismAccuracyWarning,
                           failure_line, prism_check as prism_check_probes)
@@ -48,16 +49,16 @@ DEFAULT_PHONON_RMS = 0.08
 #: is within NCC 0.9997 / 2.5 % mean of multislice; 8 frozen-phonon configurations give
 #: NCC ~0.99 and mean within ~1 % of a 64-configuration average, while the static lattice
 #: overestimates the mean by ~60 % and column maxima by ~2.6x (coherent columns).
-DATASET_DEFAULTS = {"method": "prism", "interpolation": 4, "slice_thickness": 0.25,
+DATASET_DEFAULTS = {"method": "prism", "interpolation": 4, "slice_thickness": None,
                     "projection": "finite",
                     "phonons": 8, "phonon_rms": DEFAULT_PHONON_RMS,
                     "parametrization": "lobato"}
 
-#: default potential sampling cap [Angstrom]: the grid is at most this and at most
-#: ``Microscope.max_sampling()`` (the detector rule); with 0.25 A finite-projection slices
-#: the HAADF mean is within 1 % and the NCC >= 0.9998 of the converged result on the
-#: panel of benchmarks/CONVERGENCE.md (the detector rule instead: ~4 % low on CeO2 [001])
-DEFAULT_SAMPLING = 0.035
+#: coarsest default potential sampling cap [Angstrom] (the rule's first candidate): unset
+#: ``slice_thickness`` / ``sampling`` come from ``numerics_rule.default_numerics`` (the
+#: specimen's thickness, heaviest element and the energy; benchmarks/THICKNESS.md), and the
+#: grid is also at most ``Microscope.max_sampling()`` (the detector rule)
+DEFAULT_SAMPLING = numerics_rule.table()["candidates"][0]["sampling"]
 #: preview settings (the defaults before the convergence study): ~8-20x faster, HAADF mean
 #: up to ~35 % off on static cells (benchmarks/CONVERGENCE.md); ``simulate(..., **FAST)``
 FAST = {"slice_thickness": 2.0, "projection": "infinite", "sampling": "detector"}
@@ -135,11 +136,11 @@ def fourier_interpolate(image, shape, extent=None, blur=0.0):
 
 @backend.interruptible()  # Ctrl-C stops it at the next unit of work (physics/threads.py)
 def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=None,
-             slice_thickness=0.25, phonons=0, seed=None, parametrization="lobato",
+             slice_thickness=None, phonons=0, seed=None, parametrization="lobato",
              workers=None, progress=False, *, phonon_rms=DEFAULT_PHONON_RMS,
              sampling=None, scan_pixels=None, projection="finite", focal_points=7,
              device="cpu", prism_check=DEFAULT_PROBES, prism_strict=False, accuracy=None,
-             incoherent_slab=None, incoherent_damping="atom"):
+             incoherent_slab=None, incoherent_damping="atom", tolerance=numerics_rule.DEFAULT_TOLERANCE):
     """Simulate a HAADF-STEM image of a periodic supercell.
 
     Defaults: 256 px, PRISM f=4 (or the accuracy rule's f with ``accuracy``), converged
@@ -164,8 +165,12 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=No
         PRISM interpolation factor ``f`` (>= 1); ignored by the other methods. None: 4
         without ``accuracy``; with it, the cheapest f predicted to meet it
         (``synthstem.physics.prism_f``).
-    slice_thickness : float
+    slice_thickness : float or None
         Largest slice thickness [Angstrom] (> 0); slices are equal, ``ceil(Lz / dz)``.
+        None (default): ``numerics_rule.default_numerics`` of the cell's thickness, its
+        heaviest element and the energy (HAADF mean within ``tolerance``,
+        benchmarks/THICKNESS.md); the choice and its predicted error are recorded in
+        ``params["numerics"]``.
     phonons : int
         Frozen-phonon configurations. 0 (default): a static lattice, not converged (HAADF
         mean +59 %, maxima 2.6x the thermal average, docs/physics.md "Frozen phonons");
@@ -187,7 +192,8 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=No
         tensor, one value or {symbol: value}.
     sampling : float, "detector" or None
         Potential sampling [Angstrom] (at most ``Microscope.max_sampling()``); None (default):
-        ``min(DEFAULT_SAMPLING, max_sampling())``; "detector": ``max_sampling()`` (``FAST``).
+        ``min(rule's sampling, max_sampling())`` (as ``slice_thickness``); "detector":
+        ``max_sampling()`` (``FAST``).
     scan_pixels : int, optional
         Force the scan-grid size per axis (default: the Nyquist rule above).
     projection : {"finite", "infinite"}
@@ -221,6 +227,9 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=No
     incoherent_slab, incoherent_damping : float or None, {"atom", "tds"}
         Incoherent only: depth-plane spacing [Angstrom] (None: depth of field / 8) and the
         cross-section damping (``physics.cross_sections``).
+    tolerance : float
+        HAADF-mean tolerance of the rule that fills an unset ``slice_thickness`` or
+        ``sampling`` (default 0.02).
 
     Returns
     -------
@@ -246,6 +255,15 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=No
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     interpolation = _check_int("interpolation", interpolation, 1)
+    lx, ly, lz = cell_extent(atoms)
+    max_z = int(np.max(atoms.numbers)) if len(atoms) else 1
+    rule = numerics_rule.default_numerics(lz, max_z, microscope.energy, tolerance)
+    numerics = {"slice_thickness": "explicit" if slice_thickness is not None else "rule",
+                "sampling": "explicit" if sampling is not None else "rule",
+                "thickness": lz, "max_z": max_z, "tolerance": rule["tolerance"],
+                "extrapolated": rule["extrapolated"], "source": rule["source"]}
+    if slice_thickness is None:
+        slice_thickness = rule["slice_thickness"]
     try:
         slice_thickness = float(slice_thickness)
     except (TypeError, ValueError):
@@ -266,7 +284,6 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=No
     workers = backend.default_threads() if workers is None else workers_asked
     if projection not in PROJECTIONS:
         raise ValueError(f"projection must be one of {PROJECTIONS}, got {projection!r}")
-    lx, ly, lz = cell_extent(atoms)
     symbols = atoms.get_chemical_symbols()
     param.check_elements(symbols, parametrization)
     if phonons:
@@ -289,7 +306,11 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=No
                 f"{microscope.detector[1]} mrad needs <= {max_sampling:.4g} Angstrom at "
                 f"{microscope.energy:g} eV (antialiased band = 2/3 of Nyquist)"
             )
-    grid_sampling = min(max_sampling, DEFAULT_SAMPLING) if sampling is None else sampling
+    grid_sampling = min(max_sampling, rule["sampling"]) if sampling is None else sampling
+    numerics["predicted_error"] = (
+        rule["predicted_error"] if sampling is None and numerics["slice_thickness"] == "rule"
+        else numerics_rule.predicted_error(slice_thickness, rule["sampling"] if sampling is None
+                                           else sampling, lz, max_z, projection))
     multiple = interpolation if method == "prism" else 1
     gpts = (choose_gpts(ly, grid_sampling, multiple), choose_gpts(lx, grid_sampling, multiple))
 
@@ -385,6 +406,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=No
         "slice_thickness": slice_thickness,
         "n_slices": n_slices,
         "slice_thickness_used": lz / n_slices,
+        "numerics": numerics if method != "incoherent" else None,
         "projection": projection if method != "incoherent" else None,
         "finite_radius": FINITE_RADIUS if projection == "finite" else None,
         "phonons": phonons,

@@ -55,7 +55,7 @@ def simulate_cell(cell, physics, seed):
     # projection, sampling, device, prism_check/strict: set by every planned task (older
     # task dicts: simulate's)
     extra = {k: sim[k] for k in ("projection", "sampling", "device", "prism_check",
-                                 "prism_strict") if k in sim}
+                                 "prism_strict", "tolerance") if k in sim}
     # accuracy (older task dicts: none): simulate picks f where 'auto', checks and retries
     accuracy = sim.get("accuracy", "none")
     interpolation = sim["interpolation"]

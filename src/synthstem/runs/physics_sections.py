@@ -69,8 +69,10 @@ class MicroscopeSection(Model):
 PRESETS = {"converged": {"slice_thickness": DATASET_DEFAULTS["slice_thickness"],
                          "projection": DATASET_DEFAULTS["projection"], "sampling": None},
            "fast": dict(FAST)}
-#: finite projection is converged at 0.25 A slices (mean within 1 %; 0.5 A: ~4 % low,
-#: benchmarks/CONVERGENCE.md); above this ``config check`` warns (slack for slice rounding)
+#: ``preset = 'converged'`` leaves slice_thickness and sampling unset (None): ``simulate``
+#: then picks them per item with ``physics.numerics_rule`` (thickness, heaviest element,
+#: energy; benchmarks/THICKNESS.md). Finite projection is not converged above this slice
+#: thickness (0.5 A: ~4 % low, benchmarks/CONVERGENCE.md): ``config check`` warns
 FINITE_SLICE_LIMIT = 0.3
 
 
@@ -102,13 +104,20 @@ class SimulationSection(Model):
                                  "'converged' (physics.simulate defaults) or 'fast' (preview, "
                                  "10-23x cheaper, HAADF up to ~35 % off; docs/physics.md)")
     slice_thickness: Optional[float] = Field(
-        None, gt=0, le=50, description="multislice slice thickness [Angstrom]; unset = the preset's")
+        None, gt=0, le=50, description="multislice slice thickness [Angstrom]; unset = the preset's "
+                                       "(converged: per item from the thickness rule, "
+                                       "benchmarks/THICKNESS.md)")
     projection: Optional[Literal["finite", "infinite"]] = Field(
         None, description="'finite' (atoms split across slices, converges at 0.25 A) or "
                           "'infinite' (each atom in one slice); unset = the preset's")
     sampling: Union[float, Literal["detector"], None] = Field(
         None, description="potential sampling [Angstrom] (> 0), or 'detector' (the coarsest the "
-                          "detector allows); unset = the preset's (converged: min(0.035, detector))")
+                          "detector allows); unset = the preset's (converged: the thickness rule's, "
+                          "0.035 or finer, and at most the detector's)")
+    tolerance: float = Field(
+        0.02, gt=0, le=1, description="HAADF-mean tolerance of the thickness rule that picks "
+                                      "unset slice_thickness / sampling per item (fraction; "
+                                      "benchmarks/THICKNESS.md)")
     device: Literal["cpu", "gpu"] = Field(
         "cpu", description="'cpu' or 'gpu' (PRISM/multislice on CUDA, needs synthstem[gpu])")
     phonons: int = Field(
@@ -169,7 +178,8 @@ class SimulationSection(Model):
 
     def warnings(self):
         """Lines about allowed settings that are not converged (``config check`` prints them)."""
-        if self.projection == "finite" and self.slice_thickness > FINITE_SLICE_LIMIT:
+        if (self.projection == "finite" and self.slice_thickness is not None
+                and self.slice_thickness > FINITE_SLICE_LIMIT):
             return [f"warning: simulation: finite projection with slice_thickness = "
                     f"{self.slice_thickness} A is not converged (0.5 A: ~4 % low, 2 A: up to 38 % "
                     "low, benchmarks/CONVERGENCE.md); use 0.25 A, or preset = 'fast' for previews"]

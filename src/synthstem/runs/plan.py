@@ -255,8 +255,10 @@ def plan_summary(tasks):
     lines = [f"{len(tasks)} items, {sum(len(t.conditions) for t in tasks)} images "
              f"({sim['method']}, {sim['pixels']} px, {sim['size']} A, {sim['phonons']} phonons"
              + ("" if sim["method"] == "incoherent" else
-                f", preset {sim.get('preset', 'converged')}: {sim['slice_thickness']} A slices, "
-                f"{sim.get('projection')} projection") + ")",
+                f", preset {sim.get('preset', 'converged')}: "
+                + ("slices and sampling per item from the thickness rule, "
+                   if sim['slice_thickness'] is None else f"{sim['slice_thickness']} A slices, ")
+                + f"{sim.get('projection')} projection") + ")",
              f"structures ({len(structures)}):"]
     drawn = sorted(tasks[0].physics.get("drawn", {}))
     if drawn:
