@@ -36,6 +36,7 @@ def test_bad_settings_give_one_clear_error(simulation, words):
 
 
 def test_the_plan_gives_thicker_items_smaller_f(tmp_path):
+    from synthstem.physics.numerics_rule import default_numerics
     from synthstem.physics.optics import Microscope
 
     config = config_from_dict({"run": {"seed": 1}, "simulation": {
@@ -46,8 +47,14 @@ def test_the_plan_gives_thicker_items_smaller_f(tmp_path):
     for t in plan(config, tmp_path):
         sim = t.physics["simulation"]
         planned = sim["planned"]
-        assert planned == prism_f.choose((16.0, 16.0), sim["thickness"], 79,
-                                         Microscope(**t.physics["microscope"]), "dataset")
+        scope = Microscope(**t.physics["microscope"])
+        # the converged preset leaves slices and sampling to the thickness rule: the plan
+        # fills them as simulate will (physics/numerics_rule.py) and records them
+        rule = default_numerics(sim["thickness"], 79, scope.energy)
+        sampling = min(scope.max_sampling(), rule["sampling"])
+        expect = prism_f.choose((16.0, 16.0), sim["thickness"], 79, scope, "dataset",
+                                slice_thickness=rule["slice_thickness"], sampling=sampling)
+        assert planned == dict(expect, slice_thickness=rule["slice_thickness"], sampling=sampling)
         by_t.setdefault(sim["thickness"], set()).add(planned["interpolation"])
     assert sorted(by_t) == [8.0, 120.0]
     assert max(by_t[120.0]) < min(by_t[8.0])

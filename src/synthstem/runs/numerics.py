@@ -10,6 +10,7 @@ of the structure) and drawn microscope; the item's build decides again on the re
 
 from __future__ import annotations
 
+from ..physics.numerics_rule import DEFAULT_TOLERANCE, default_numerics
 from ..physics.optics import Microscope
 from ..physics.prism_f import choose, model_flops
 from ..physics.simulate import DEFAULT_SAMPLING
@@ -35,16 +36,43 @@ def planned_numerics(physics, heaviest_z):
         return None
     size = float(sim["size"])
     scope = Microscope(**physics["microscope"])
-    return choose((size, size), item_thickness(physics), int(heaviest_z), scope, sim["accuracy"],
+    sim = _with_rule(sim, item_thickness(physics), heaviest_z, scope)
+    planned = choose((size, size), item_thickness(physics), int(heaviest_z), scope, sim["accuracy"],
                   slice_thickness=float(sim["slice_thickness"]), sampling=_sampling(sim, scope),
                   focal=_focal(sim, scope))
+    return dict(planned, slice_thickness=float(sim["slice_thickness"]), sampling=_sampling(sim, scope))
+
+
+def _with_rule(sim, thickness, heaviest_z, scope):
+    """``sim`` with an unset slice thickness / sampling filled as ``simulate`` will fill it
+    (``numerics_rule.default_numerics`` of the nominal thickness and heaviest element)."""
+    if sim.get("slice_thickness") is not None and sim.get("sampling") is not None:
+        return sim
+    rule = default_numerics(thickness, int(heaviest_z), scope.energy,
+                            sim.get("tolerance") or DEFAULT_TOLERANCE)
+    filled = dict(sim)
+    for key in ("slice_thickness", "sampling"):
+        if filled.get(key) is None:
+            filled[key] = rule[key]
+    return filled
 
 
 def _sampling(sim, scope):
     s = sim.get("sampling")
     if s == "detector":
         return scope.max_sampling()
-    return min(scope.max_sampling(), DEFAULT_SAMPLING) if s is None else float(s)
+    return min(scope.max_sampling(), DEFAULT_SAMPLING) if s is None else min(scope.max_sampling(), float(s))
+
+
+#: cost model only: the slice thickness [Angstrom] that stands in where the rule decides on
+#: the cell (an item without a plan; the rule's coarsest setting)
+COST_SLICE_THICKNESS = 0.25
+
+
+def _slices(sim):
+    """Slice thickness of the cost model: the item's (or its plan's), else the stand-in."""
+    t = sim.get("slice_thickness")
+    return float(COST_SLICE_THICKNESS if t is None else t)
 
 
 def _focal(sim, scope):
@@ -67,10 +95,11 @@ def item_cost(task):
     planned = sim.get("planned")
     if planned:
         method, f = planned["method"], planned["interpolation"]
+        sim = dict(sim, **{k: planned[k] for k in ("slice_thickness", "sampling") if k in planned})
     if method == "incoherent":
         return sims * 1e6
     f = 4 if f in (None, "auto") else int(f)
     configs = max(1, int(sim.get("phonons", 0)))
     return sims * configs * model_flops((size, size), item_thickness(phys), scope, method, f,
-                                        slice_thickness=float(sim["slice_thickness"]),
+                                        slice_thickness=_slices(sim),
                                         sampling=_sampling(sim, scope), focal=_focal(sim, scope))
