@@ -98,6 +98,9 @@ def main(argv=None):
     ap.add_argument("--pixels", type=int, default=512, help="generated image edge [px]")
     ap.add_argument("--scene-start", type=int, default=0, help="first scene index (with --render-only: fill the cache in parallel)")
     ap.add_argument("--render-only", action="store_true", help="only simulate the scenes into the cache")
+    ap.add_argument("--val-condition", default="all", choices=("all", "faint"),
+                    help="validation conditions: every calibration record, or only the faint end "
+                         "(records with dose <= the median dose)")
     args = ap.parse_args(argv)
 
     from synthstem.ml.detect import detect_image, load_model
@@ -123,7 +126,12 @@ def main(argv=None):
     for d in range(args.draws):
         write_points_folder(train_dir, raws[: args.scenes], args.variant, cal, pixel, args.seed,
                             start=d * 100000)
-    write_points_folder(val_dir, raws[args.scenes:], args.variant, cal, pixel, args.seed + 1)
+    val_cal = cal
+    if args.val_condition == "faint":
+        doses = np.median([v["dose"] for v in cal["images"].values()])
+        val_cal = dict(cal, images={k: v for k, v in cal["images"].items() if v["dose"] <= doses})
+        val_dir += "-faint"
+    write_points_folder(val_dir, raws[args.scenes:], args.variant, val_cal, pixel, args.seed + 1)
     log(f"wrote {args.scenes * args.draws} training and {args.val_scenes} validation images ({args.variant})")
     model_path = os.path.join(args.work, f"model-{tag}.pt")
     rec = train(load_points_dataset(train_dir), model_path, progress=log, epochs=args.epochs,
@@ -138,7 +146,7 @@ def main(argv=None):
         out[os.path.splitext(os.path.basename(p))[0]] = detect_image(model, config, img, ps or pixel, threshold=best)
     with open(args.out, "w") as fh:
         json.dump(out, fh)
-    with open(os.path.join(args.work, f"run-{tag}.json"), "w") as fh:
+    with open(os.path.join(args.work, f"run-{tag}{'-faint' if args.val_condition == 'faint' else ''}.json"), "w") as fh:
         json.dump({"threshold": best, "val_f1": f1, "training": rec, "args": vars(args)}, fh, indent=1)
     log(f"{sum(map(len, out.values()))} detections in {len(out)} images; wrote {args.out}")
     return 0
