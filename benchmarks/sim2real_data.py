@@ -47,7 +47,7 @@ from synthstem.scenes.base import SITE_KEY
 from synthstem.scenes.supported import build_supported
 
 VARIANTS = ("spots", "noise", "full")
-#: rendered / wanted spot sigma, from fitting generated images (calibration table, SIM2REAL.md)
+#: simulated / wanted spot sigma: the fit on generated images measures wider than rendered (SIM2REAL.md)
 SPOT_MATCH = 0.85
 #: Gaussian sigma [Angstrom] of the intensity of the aberration-free 200 kV, 20 mrad probe
 #: (FWHM 0.51 lambda / alpha = 0.64 A); the source size adds in quadrature
@@ -92,7 +92,7 @@ def _record(calibration, rng):
 
 
 def stack_support(raw, others, rng, layers=(2, 6)):
-    """A thicker film: the scene's support deposit plus those of ``k`` other scenes
+    """A thicker film: the scene's simulated support image plus those of ``k`` other scenes
     (``k`` uniform in ``layers``), kept only where this scene has support (its vacuum and
     holes stay empty). Projections of independent amorphous slabs add in the incoherent
     model, so this is a film ``k + 1`` times as thick (real supports: tens of nm) at the
