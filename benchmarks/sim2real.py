@@ -6,8 +6,9 @@
    the spot width and atom contrast are fitted at the labelled atoms there: the labels'
    only use) or, when that folder is absent, read the shipped result
    benchmarks/sim2real-calibration.json (the same calibration, written by this script);
-2. generate supported-Pt training and validation images with the calibrated conditions
-   (benchmarks/sim2real_data.py);
+2. simulate supported-Pt scenes with ``synthstem.simulate(method="incoherent")`` and a probe
+   matched to the calibrated spot, then apply the calibrated conditions
+   (benchmarks/sim2real_data.py) for training and validation images;
 3. train the U-Net detector (synthstem.ml) on the generated training images;
 4. choose the detection threshold by box-rule F1 on the generated validation images only;
 5. detect on every image in DIR (no labels needed) and write ``{stem: [[x, y, "Pt", score]]}``.
@@ -30,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 sys.path.insert(0, HERE)
 
-from sim2real_data import VARIANTS, render_all, write_points_folder  # noqa: E402
+from sim2real_data import SPOT_MATCH, VARIANTS, render_all, write_points_folder  # noqa: E402
 
 from synthstem.calibrate import calibrate  # noqa: E402
 from synthstem.evaluate.points import score_points  # noqa: E402
@@ -95,6 +96,11 @@ def main(argv=None):
     ap.add_argument("--scene-seed", type=int, default=None, help="scenes (default: --seed)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1: 2 threads on a loaded machine were 10x slower)")
     ap.add_argument("--pixels", type=int, default=512, help="generated image edge [px]")
+    ap.add_argument("--scene-start", type=int, default=0, help="first scene index (with --render-only: fill the cache in parallel)")
+    ap.add_argument("--render-only", action="store_true", help="only simulate the scenes into the cache")
+    ap.add_argument("--val-condition", default="all", choices=("all", "faint"),
+                    help="validation conditions: every calibration record, or only the faint end "
+                         "(records with dose <= the median dose)")
     args = ap.parse_args(argv)
 
     from synthstem.ml.detect import detect_image, load_model
@@ -109,15 +115,23 @@ def main(argv=None):
     log(f"calibration: {cal.get('source', SHIPPED)}; detector offset {cal['detector']['offset']:.4g}, "
         f"gain {cal['detector']['gain']:.4g}; pixel {pixel:.4f} A")
     scene_seed = args.seed if args.scene_seed is None else args.scene_seed
-    raws = render_all(args.scenes + args.val_scenes, scene_seed, pixel, args.pixels,
-                      cache=os.path.join(args.work, "scenes"))
-    log(f"rendered {len(raws)} supported-Pt scenes ({args.pixels} px)")
+    spot = cal["spot_sigma_median"] * SPOT_MATCH * pixel
+    raws = render_all(args.scenes + args.val_scenes, scene_seed, pixel, args.pixels, spot,
+                      start=args.scene_start, cache=os.path.join(args.work, "scenes"))
+    log(f"simulated {len(raws)} supported-Pt scenes ({args.pixels} px, incoherent, spot {spot:.3f} A)")
+    if args.render_only:
+        return 0
     tag = f"{args.variant}-s{args.seed}"
     train_dir, val_dir = os.path.join(args.work, f"train-{tag}"), os.path.join(args.work, f"val-{tag}")
     for d in range(args.draws):
         write_points_folder(train_dir, raws[: args.scenes], args.variant, cal, pixel, args.seed,
                             start=d * 100000)
-    write_points_folder(val_dir, raws[args.scenes:], args.variant, cal, pixel, args.seed + 1)
+    val_cal = cal
+    if args.val_condition == "faint":
+        doses = np.median([v["dose"] for v in cal["images"].values()])
+        val_cal = dict(cal, images={k: v for k, v in cal["images"].items() if v["dose"] <= doses})
+        val_dir += "-faint"
+    write_points_folder(val_dir, raws[args.scenes:], args.variant, val_cal, pixel, args.seed + 1)
     log(f"wrote {args.scenes * args.draws} training and {args.val_scenes} validation images ({args.variant})")
     model_path = os.path.join(args.work, f"model-{tag}.pt")
     rec = train(load_points_dataset(train_dir), model_path, progress=log, epochs=args.epochs,
@@ -132,7 +146,7 @@ def main(argv=None):
         out[os.path.splitext(os.path.basename(p))[0]] = detect_image(model, config, img, ps or pixel, threshold=best)
     with open(args.out, "w") as fh:
         json.dump(out, fh)
-    with open(os.path.join(args.work, f"run-{tag}.json"), "w") as fh:
+    with open(os.path.join(args.work, f"run-{tag}{'-faint' if args.val_condition == 'faint' else ''}.json"), "w") as fh:
         json.dump({"threshold": best, "val_f1": f1, "training": rec, "args": vars(args)}, fh, indent=1)
     log(f"{sum(map(len, out.values()))} detections in {len(out)} images; wrote {args.out}")
     return 0

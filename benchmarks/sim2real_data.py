@@ -3,22 +3,29 @@
 Scenes: ``synthstem.scenes.supported.build_supported`` (amorphous N-doped carbon film with a
 thickness map, vacuum edges, holes, texture; Pt atoms, pairs, small clusters).
 
-Image model (named approximation, the recipe's own): *image-space incoherent imaging*. Each
-atom deposits ``Z**1.7`` (bilinear) on the scan grid, and the sum is convolved with a
-Gaussian spot of the calibrated width (probe, source size, vibration and scan noise
-together, as measured on the real spots). No channelling, no probe tails. It was chosen for
-speed (a 512 x 512 image of 10^5 atoms in well under a second) because the dynamical methods
-cost minutes per image on this 2-core machine; `simulate(method="incoherent")` sums a
-structure factor over all atoms and pixels (10^5 x 512 x 512), too slow for a training set.
+Images: the project's simulator, ``synthstem.simulate(..., method="incoherent", phonons=0)``
+(per-element detector cross-sections, depth-resolved probe; docs/physics.md), with a
+``Microscope`` drawn per scene (``draw_microscope``): 200 kV, 20 mrad, a source size that
+brings the spot to the calibrated width, defocus anywhere in the film +-20 A, focal spread
+20-60 A, Cs +-5 um, so atoms away from focus are blurred (depth of field ~110 A). The
+support and the heavy atoms are simulated separately and summed (the incoherent image is
+linear in the atoms, so the sum is the image of the whole scene) so that the calibrated
+single-atom contrast can be set (below).
+
+Named approximation of the recipe (not of the simulator): the real supports are tens of nm
+thick, the rendered film 30-70 A (a 300 A film is ~10^6 atoms). The missing support is an
+extra background that follows the film's smoothed projected signal (``background_map`` of
+``noise.conditions.Condition``), scaled so the single-atom contrast (peak / local background)
+matches one real image's calibrated value; the ``full`` variant also adds the simulated
+supports of 2-6 other scenes (``stack_support``: projections of independent slabs add in the
+incoherent model), for the film's granularity.
 
 Calibration variants (``VARIANTS``), for the ablation:
-- ``before``: the default condition 'clean' (atomagined noise) and a 1.7 px spot, no
-  contrast matching: what a new user gets;
-- ``spots``: + calibrated spot width and atom contrast (background from the thickness map);
+- ``spots``: calibrated spot width (probe) and atom contrast, Poisson at 400 e/px;
 - ``noise``: + calibrated dose (with its image-to-image spread), detector offset, gain and
   integer counts;
 - ``full``: + scan streaks (row gain with the fitted spectrum) and a thicker support
-  (``stack_support``) whose granularity gives the measured mid-scale texture.
+  (``stack_support``).
 
 Every image is drawn from ``numpy.random.default_rng([seed, index])``: same seed, same set.
 Per image, one real image's calibration record (chosen at random) supplies the condition
@@ -33,15 +40,18 @@ import os
 import numpy as np
 from scipy import ndimage
 
-from synthstem.noise.conditions import CONDITIONS, Condition
+from synthstem import simulate
+from synthstem.noise.conditions import Condition
+from synthstem.physics.optics import Microscope
 from synthstem.scenes.base import SITE_KEY
 from synthstem.scenes.supported import build_supported
 
-VARIANTS = ("before", "spots", "noise", "full")
-#: rendered / wanted spot sigma, from fitting generated images (calibration table, SIM2REAL.md)
+VARIANTS = ("spots", "noise", "full")
+#: simulated / wanted spot sigma: the fit on generated images measures wider than rendered (SIM2REAL.md)
 SPOT_MATCH = 0.85
-#: spot sigma [Angstrom] of the uncalibrated 'before' variant (a 0.5 A probe-sized spot)
-BEFORE_SPOT_ANGSTROM = 0.5
+#: Gaussian sigma [Angstrom] of the intensity of the aberration-free 200 kV, 20 mrad probe
+#: (FWHM 0.51 lambda / alpha = 0.64 A); the source size adds in quadrature
+PROBE_SIGMA = 0.27
 
 
 def draw_scene(rng, size):
@@ -55,25 +65,25 @@ def draw_scene(rng, size):
         cluster_size=(3, 5), sites=(0.45, 0.45, 0.1))
 
 
-def deposit(xy, weights, n):
-    """Bilinear deposit of ``weights`` at pixel coordinates ``xy`` on a periodic ``n x n`` grid."""
-    out = np.zeros((n, n))
-    x0, y0 = np.floor(xy[:, 0]).astype(int), np.floor(xy[:, 1]).astype(int)
-    fx, fy = xy[:, 0] - x0, xy[:, 1] - y0
-    for dy, wy in ((0, 1 - fy), (1, fy)):
-        for dx, wx in ((0, 1 - fx), (1, fx)):
-            np.add.at(out, ((y0 + dy) % n, (x0 + dx) % n), weights * wx * wy)
-    return out
+def draw_microscope(rng, spot_sigma, thickness):
+    """Microscope of one scene: the source size brings the spot to ``spot_sigma`` [Angstrom]
+    (with the probe's own width ``PROBE_SIGMA``), focus anywhere in a film of ``thickness``
+    [Angstrom] +-20 A, focal spread 20-60 A, Cs +-5 um (an aberration-corrected instrument)."""
+    return Microscope(
+        energy=200e3, convergence=20.0, source_size=float(np.sqrt(max(spot_sigma**2 - PROBE_SIGMA**2, 0.0))),
+        defocus=float(rng.uniform(-20.0, thickness + 20.0)), focal_spread=float(rng.uniform(20.0, 60.0)),
+        Cs=float(rng.uniform(-5e4, 5e4)))
 
 
-def render_scene(scene, pixel, n):
-    """``(support, heavy, xy)``: unblurred Z^1.7 deposits of the support and heavy atoms, and
-    the heavy atoms' pixel positions (x, y)."""
+def render_scene(scene, microscope, n):
+    """``(support, heavy, xy)``: incoherent images (``synthstem.simulate``) of the support and
+    of the heavy atoms, ``n x n`` px over the scene, and the heavy atoms' pixel positions (x, y)."""
     a = scene.atoms
-    xy = a.positions[:, :2] / pixel
-    w = a.get_atomic_numbers().astype(float) ** 1.7
+    pixel = a.cell.lengths()[0] / n
     heavy = a.arrays[SITE_KEY] != ""
-    return deposit(xy[~heavy], w[~heavy], n), deposit(xy[heavy], w[heavy], n), xy[heavy]
+    imgs = [simulate(a[sel], microscope, pixels=n, method="incoherent", phonons=0, workers=1).image
+            if np.any(sel) else np.zeros((n, n)) for sel in (~heavy, heavy)]
+    return imgs[0], imgs[1], a.positions[heavy, :2] / pixel
 
 
 def _record(calibration, rng):
@@ -82,7 +92,7 @@ def _record(calibration, rng):
 
 
 def stack_support(raw, others, rng, layers=(2, 6)):
-    """A thicker film: the scene's support deposit plus those of ``k`` other scenes
+    """A thicker film: the scene's simulated support image plus those of ``k`` other scenes
     (``k`` uniform in ``layers``), kept only where this scene has support (its vacuum and
     holes stay empty). Projections of independent amorphous slabs add in the incoherent
     model, so this is a film ``k + 1`` times as thick (real supports: tens of nm) at the
@@ -97,39 +107,37 @@ def stack_support(raw, others, rng, layers=(2, 6)):
     return support + mask * sum(others[i][0] for i in idx)
 
 
-def make_image(raw, variant, calibration, pixel, rng, others=()):
-    """Noisy image (float64) of one rendered scene under a calibration variant, and its record.
+def single_atom_peak(heavy, xy):
+    """Median of the heavy-atom image at the heavy atoms' pixels: a single atom's peak
+    (85 % of the atoms are isolated), at the scene's defocus."""
+    if len(xy) == 0:
+        return float(heavy.max()) if heavy.size else 0.0
+    n = heavy.shape[0]
+    ij = np.rint(xy).astype(int) % n
+    return float(np.median(heavy[ij[:, 1], ij[:, 0]]))
 
-    ``others``: rendered scenes whose supports thicken this one's (``stack_support``; the
+
+def make_image(raw, variant, calibration, pixel, rng, others=()):
+    """Noisy image (float64) of one simulated scene under a calibration variant, and its record.
+
+    ``others``: simulated scenes whose supports thicken this one's (``stack_support``; the
     ``full`` variant only)."""
-    support, heavy, _ = raw
+    support, heavy, xy = raw[:3]
     if variant == "full":
         support = stack_support(raw, list(others), rng)
-    if variant == "before":
-        sigma = BEFORE_SPOT_ANGSTROM / pixel
-        img = ndimage.gaussian_filter(support + heavy, sigma, mode="wrap")
-        out = CONDITIONS["clean"].apply(img, rng=rng)
-        return out, {"variant": variant, "spot_sigma_px": sigma, "condition": "clean"}
     rec = _record(calibration, rng)
     det = calibration["detector"]
-    # spot width: the median over the calibration images (one image's fit is 7 px: clusters
-    # and a defocused frame), +-10 %, times SPOT_MATCH: the same fit on generated images
-    # measured 4.6 px for a rendered 3.9 px (pairs and clusters in the window), so one
-    # iteration of matching the measured width
-    sigma = calibration["spot_sigma_median"] * SPOT_MATCH * float(rng.uniform(0.9, 1.1))
-    s_img = ndimage.gaussian_filter(support, sigma, mode="wrap")
-    h_img = ndimage.gaussian_filter(heavy, sigma, mode="wrap")
-    # extra background (thicker support than the film, carbon contamination) to reach the
-    # calibrated single-atom contrast; it follows the film's thickness (background_map)
-    peak = 78.0**1.7 / (2 * np.pi * sigma * sigma)
-    supported = s_img > 0.2 * np.median(s_img[s_img > 0]) if np.any(s_img > 0) else np.ones_like(s_img, bool)
-    level = float(np.mean(s_img[supported])) if np.any(supported) else 0.0
+    # extra background (the real support is thicker than the simulated film) to reach the
+    # calibrated single-atom contrast; it follows the film's smoothed signal (background_map)
+    peak = single_atom_peak(heavy, xy)
+    supported = support > 0.2 * np.median(support[support > 0]) if np.any(support > 0) else np.ones_like(support, bool)
+    level = float(np.mean(support[supported])) if np.any(supported) else 0.0
     contrast = rec["spot_contrast"] * float(rng.uniform(0.8, 1.25))
     extra = max(peak / contrast - level, 0.0)
-    img = s_img + h_img
-    # the thickness map of the (stacked) support: its deposit smoothed over 30 px (~9 A), so
+    img = support + heavy
+    # the thickness map of the (stacked) support: its image smoothed over 30 px (~9 A), so
     # that the atomic granularity is not amplified by the extra background
-    bmap = ndimage.gaussian_filter(support, 30.0, mode="wrap") + 1e-3 * max(level, 1.0)
+    bmap = ndimage.gaussian_filter(support, 30.0, mode="wrap") + 1e-3 * max(level, 1e-12)
     params = {"blur": 0.0, "scan": 0.0, "background": extra / float(img.mean())}
     if variant == "spots":
         params.update(counts=400.0)
@@ -140,7 +148,7 @@ def make_image(raw, variant, calibration, pixel, rng, others=()):
         params.update(row_gain=rec["row_gain"], row_exponent=rec["row_exponent"])
     cond = Condition("calibrated", **params)
     out = cond.apply(img, rng=rng, background_map=bmap)
-    return out, {"variant": variant, "spot_sigma_px": sigma, "contrast_target": contrast,
+    return out, {"variant": variant, "contrast_target": contrast, "single_atom_peak": peak,
                  "condition": {k: v for k, v in cond.to_dict().items() if k != "name"}}
 
 
@@ -156,31 +164,38 @@ def write_points_folder(folder, raws, variant, calibration, pixel, seed, start=0
         np.save(os.path.join(folder, "images", name + ".npy"), img.astype(np.float32))
         with open(os.path.join(folder, "labels", name + ".csv"), "w") as fh:
             fh.write(",X,Y,class\n" + "".join(f"{i},{x:.3f},{y:.3f},Pt\n" for i, (x, y) in enumerate(raw[2])))
-        records[name] = rec
+        records[name] = dict(rec, microscope=raw[3] if len(raw) > 3 else None)
     with open(os.path.join(folder, "dataset.json"), "w") as fh:
         json.dump({"pixel_size": pixel, "variant": variant, "seed": seed, "records": records}, fh)
     return folder
 
 
-def render_all(n_scenes, seed, pixel, n, start=0, cache=None):
-    """Rendered scenes ``[(support, heavy, xy), ...]``, scene ``k`` from ``default_rng([seed, 0, k])``.
+def render_all(n_scenes, seed, pixel, n, spot_sigma, start=0, cache=None):
+    """Simulated scenes ``[(support, heavy, xy, microscope), ...]``: scene ``k`` from
+    ``default_rng([seed, 0, k])``, its microscope from ``default_rng([seed, 2, k])``
+    (``draw_microscope`` with the spot sigma ``spot_sigma`` [Angstrom] +-10 %).
 
-    With ``cache`` (a folder), each scene is stored as ``scene-<seed>-<n>-<k>.npz`` and read back
-    when present, so several processes can render disjoint ranges in parallel.
+    With ``cache`` (a folder), each scene is stored as an ``.npz`` and read back when
+    present, so several processes can render disjoint ranges in parallel.
     """
     raws = []
     for k in range(start, start + n_scenes):
-        path = None if cache is None else os.path.join(cache, f"scene-{seed}-{n}-{pixel:.4f}-{k}.npz")
+        path = None if cache is None else os.path.join(
+            cache, f"scene-inc-{seed}-{n}-{pixel:.4f}-{spot_sigma:.4f}-{k}.npz")
         if path is not None and os.path.exists(path):
             with np.load(path) as z:
-                raws.append((z["support"], z["heavy"], z["xy"]))
+                raws.append((z["support"], z["heavy"], z["xy"], json.loads(str(z["microscope"]))))
             continue
         scene = draw_scene(np.random.default_rng([seed, 0, k]), size=pixel * n)
-        raw = render_scene(scene, pixel, n)
+        z = scene.atoms.positions[:, 2]
+        mrng = np.random.default_rng([seed, 2, k])
+        mic = draw_microscope(mrng, spot_sigma * float(mrng.uniform(0.9, 1.1)), float(np.ptp(z)) if len(z) else 0.0)
+        support, heavy, xy = render_scene(scene, mic, n)
+        raw = (support, heavy, xy, mic.to_dict())
         if path is not None:
             os.makedirs(cache, exist_ok=True)
             tmp = path + f".{os.getpid()}.tmp.npz"
-            np.savez(tmp, support=raw[0], heavy=raw[1], xy=raw[2])
+            np.savez(tmp, support=support, heavy=heavy, xy=xy, microscope=json.dumps(raw[3]))
             os.replace(tmp, path)
         raws.append(raw)
     return raws

@@ -1,4 +1,5 @@
-"""benchmarks/sim2real_data.py: the recipe's renderer and training-set writer on tiny scenes."""
+"""benchmarks/sim2real_data.py: the recipe's simulation (synthstem.simulate, incoherent) and
+training-set writer on tiny scenes."""
 
 import importlib.util
 import json
@@ -19,19 +20,37 @@ CAL = {"detector": {"gain": 50.0, "offset": 1000.0}, "pixel_size": 0.3, "spot_si
                         "row_exponent": 1.0, "texture_rms": 0.05, "texture_scale": 8.0}}}
 
 
-def test_deposit_conserves_weight_and_centre():
-    out = data.deposit(np.array([[3.25, 4.5]]), np.array([2.0]), 8)
-    assert out.sum() == pytest.approx(2.0)
-    yy, xx = np.mgrid[:8, :8]
-    assert (out * xx).sum() / 2 == pytest.approx(3.25) and (out * yy).sum() / 2 == pytest.approx(4.5)
+def test_render_is_the_simulator_and_splits_linearly():
+    """support + heavy = simulate(whole scene); the heavy image peaks at the labelled atoms."""
+    from synthstem import simulate
+    from synthstem.scenes.base import SITE_KEY
+
+    scene = data.draw_scene(np.random.default_rng([0, 0, 0]), size=0.3 * 64)
+    mic = data.draw_microscope(np.random.default_rng(1), 1.0, 40.0)
+    assert mic.source_size == pytest.approx(np.sqrt(1.0 - data.PROBE_SIGMA**2))
+    assert -20 <= mic.defocus <= 60
+    support, heavy, xy = data.render_scene(scene, mic, 64)
+    whole = simulate(scene.atoms, mic, pixels=64, method="incoherent", phonons=0).image
+    np.testing.assert_allclose(support + heavy, whole, rtol=1e-9, atol=1e-12 * whole.max())
+    n_heavy = int(np.count_nonzero(scene.atoms.arrays[SITE_KEY] != ""))
+    assert len(xy) == n_heavy > 0
+    peak = data.single_atom_peak(heavy, xy)
+    assert 0.2 * heavy.max() < peak <= heavy.max()
+    # the brightest heavy pixel is within 1.5 A of a labelled atom
+    iy, ix = np.unravel_index(np.argmax(heavy), heavy.shape)
+    d = np.hypot(*(((xy - [ix, iy]) + 32) % 64 - 32).T)
+    assert d.min() * 0.3 < 1.5
 
 
 def test_variants_and_points_folder(tmp_path):
-    raws = data.render_all(2, 0, 0.3, 64, cache=str(tmp_path / "cache"))
-    again = data.render_all(2, 0, 0.3, 64, cache=str(tmp_path / "cache"))  # read back
-    for a, b in zip(raws, again):
-        for x, y in zip(a, b):
+    raws = data.render_all(2, 0, 0.3, 64, 1.0, cache=str(tmp_path / "cache"))
+    again = data.render_all(2, 0, 0.3, 64, 1.0, cache=str(tmp_path / "cache"))  # read back
+    fresh = data.render_all(2, 0, 0.3, 64, 1.0)  # seeded: the same without the cache
+    for a, b, c in zip(raws, again, fresh):
+        for x, y, z in zip(a[:3], b[:3], c[:3]):
             np.testing.assert_array_equal(x, y)
+            np.testing.assert_array_equal(x, z)
+        assert a[3] == b[3] == c[3] and a[3]["source_size"] > 0
     for variant in data.VARIANTS:
         img, rec = data.make_image(raws[0], variant, CAL, 0.3, np.random.default_rng(0))
         assert img.shape == (64, 64) and np.all(np.isfinite(img)) and rec["variant"] == variant
@@ -40,6 +59,7 @@ def test_variants_and_points_folder(tmp_path):
     folder = data.write_points_folder(str(tmp_path / "set"), raws, "full", CAL, 0.3, seed=1)
     meta = json.loads((tmp_path / "set" / "dataset.json").read_text())
     assert meta["pixel_size"] == 0.3 and len(meta["records"]) == 2
+    assert meta["records"]["gen0000"]["microscope"] == raws[0][3]
     lines = (tmp_path / "set" / "labels" / "gen0000.csv").read_text().splitlines()
     assert lines[0] == ",X,Y,class" and len(lines) - 1 == len(raws[0][2])
     assert folder == str(tmp_path / "set")
