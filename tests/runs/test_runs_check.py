@@ -94,8 +94,19 @@ def test_estimate_times_representative_items_and_scales_them_by_cost(tmp_path, c
     assert calls == [tasks[i].name for i in picks]
     assert r["low"] == pytest.approx(2.0 * sum(costs))
     assert r["high"] == pytest.approx(4.0 * sum(costs)) and r["low"] <= r["mid"] <= r["high"]
-    r2 = estimate.estimate(tasks, workers=2, samples=2, timer=lambda t: (item_cost(t), {}))
-    assert r2["mid"] == pytest.approx(max(sum(costs) / 2, max(costs)))  # 2 workers
+    unit = lambda t: (item_cost(t), {})  # noqa: E731 (1 s per cost unit)
+    # timed single-threaded, 2 workers on 2 CPUs (1 thread each): twice as fast
+    r2 = estimate.estimate(tasks, workers=2, samples=2, timer=unit, cpus=2, timing_threads=1)
+    assert r2["mid"] == pytest.approx(max(sum(costs) / 2, max(costs)))
+    # timed on both CPUs: 2 workers of 1 thread are no faster than 1 worker of 2 threads,
+    # and one item on one thread takes twice its timed seconds
+    r3 = estimate.estimate(tasks, workers=2, samples=2, timer=unit, cpus=2, timing_threads=2)
+    r1 = estimate.estimate(tasks, workers=1, samples=2, timer=unit, cpus=2, timing_threads=2)
+    assert r3["mid"] == pytest.approx(max(sum(costs), 2 * max(costs)))
+    assert r1["mid"] == pytest.approx(sum(costs))
+    # 4 workers of 2 threads on 8 CPUs, timed on 1 thread: 8x
+    r8 = estimate.estimate(tasks, workers=4, samples=2, timer=unit, cpus=8, timing_threads=1)
+    assert r8["mid"] == pytest.approx(max(sum(costs) / min(8, 2 * min(4, len(tasks))), max(costs) / 2))
     seconds, stages = estimate._timed(tasks[0])  # the real build: in memory only
     assert seconds > 0 and stages["simulate"] > 0
     assert not (tmp_path / "data").exists()

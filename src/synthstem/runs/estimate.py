@@ -7,8 +7,12 @@ quantiles 0, 1/2 and 1 (``samples`` of them, evenly spaced in cost rank) are bui
 memory exactly as planned (with their PRISM check and any retry), timed, after one untimed
 warm-up build of the cheapest item with one frozen-phonon configuration (it loads or
 compiles the numba kernels). Each timed item gives seconds per cost unit; the plan's total
-cost times the smallest, median and largest of these is the range printed, shared by
-``min(workers, items)`` workers (the wall time is at least the longest single item).
+cost times the smallest, median and largest of these is the range printed, divided by the
+CPUs the run keeps busy over the threads the timed builds had: a run's ``workers`` processes
+get ``cpus // workers`` threads each (runs/execute.py), so on 2 CPUs 2 workers are no faster
+than 1 whose simulation already uses both (measured: quickstart 33.2 s with 2 workers, 30.4 s
+with 1; the old division by the worker count predicted 15 s). The wall time is at least the
+longest single item at one worker's threads.
 Writing files and exports are not included. Nothing is written.
 """
 
@@ -18,6 +22,7 @@ import statistics
 import time
 from dataclasses import replace
 
+from ..physics.threads import available_cpus, default_threads
 from .numerics import item_cost
 
 
@@ -48,8 +53,12 @@ def representative(tasks, samples=3):
     return picks, costs
 
 
-def estimate(tasks, workers, samples=3, timer=None):
+def estimate(tasks, workers, samples=3, timer=None, cpus=None, timing_threads=None):
     """Estimated wall time of building ``tasks`` on ``workers`` workers.
+
+    ``cpus`` (default: this process's, ``available_cpus()``) and ``timing_threads`` (the
+    threads the timed builds use, default ``default_threads()``) set the parallel speed-up
+    (module docstring; perfect thread scaling assumed).
 
     Returns a dict: ``low``, ``mid``, ``high`` [s] (wall), ``total_cost``, ``timed``
     (per timed item: ``name``, ``index``, ``cost``, ``seconds``, ``stages``), ``workers``.
@@ -70,11 +79,15 @@ def estimate(tasks, workers, samples=3, timer=None):
                       "seconds": seconds, "stages": stages})
     rates = sorted(t["seconds"] / t["cost"] for t in timed)
     total = sum(costs)
+    cpus = available_cpus() if cpus is None else cpus
+    timing_threads = default_threads() if timing_threads is None else timing_threads
     parallel = max(1, min(workers, len(tasks)))
+    per_worker = max(1, cpus // max(1, workers))  # threads of one worker process
+    speedup = min(cpus, parallel * per_worker) / timing_threads
     longest = max(costs)
 
     def wall(rate):
-        return max(total * rate / parallel, longest * rate)
+        return max(total * rate / speedup, longest * rate * timing_threads / per_worker)
 
     return {"low": wall(rates[0]), "mid": wall(statistics.median(rates)),
             "high": wall(rates[-1]), "total_cost": total, "timed": timed, "workers": parallel}
