@@ -42,8 +42,8 @@ def test_depth_of_field_textbook_value():
 
 
 @pytest.mark.parametrize("index", range(3))
-def test_in_focus_heavy_atoms_lie_on_local_maxima(index):
-    task = plan(load_config(CONFIG), "/tmp/unused")[index]
+def test_in_focus_heavy_atoms_lie_on_local_maxima(index, tmp_path):
+    task = plan(load_config(CONFIG), tmp_path)[index]  # nothing is written
     item, _ = build_item(task)
     cols = item.columns
     focus = in_focus(cols.depth, item.params["settings"]["microscope"])

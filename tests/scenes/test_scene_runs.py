@@ -39,8 +39,8 @@ def dataset(tmp_path_factory):
     return out
 
 
-def test_plan_records_the_drawn_scene_params():
-    tasks = plan(load_config(CONFIG), "/tmp/unused")
+def test_plan_records_the_drawn_scene_params(tmp_path):
+    tasks = plan(load_config(CONFIG), tmp_path)  # nothing is written
     assert [t.name for t in tasks] == ["000001.000001", "000002.000001"]
     p0, p1 = (t.structure["params"] for t in tasks)
     assert p0["thickness"] != p1["thickness"] and 25 <= p0["thickness"] <= 40
