@@ -65,7 +65,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from synthstem.physics.optics import Microscope, choose_gpts  # noqa: E402
 from synthstem.physics.potential import n_slices_for  # noqa: E402
-from synthstem.physics.simulate import fourier_interpolate, scan_points  # noqa: E402
+from synthstem.physics.scan_grid import fourier_interpolate, scan_points  # noqa: E402
 from synthstem.random import as_rng  # noqa: E402
 from synthstem.structures.thermal import thermal_displacements  # noqa: E402
 

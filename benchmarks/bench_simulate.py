@@ -183,7 +183,7 @@ def phonon_study(configs=(0, 1, 2, 4, 8, 16), reference=32, interpolation=4, pix
 
 def main(argv=None):
     from synthstem.commands.bench import parse_methods
-    from synthstem.physics.simulate import fourier_interpolate
+    from synthstem.physics.scan_grid import fourier_interpolate
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--methods", default="prism8,prism4,prism2,prism1,multislice")

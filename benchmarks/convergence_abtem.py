@@ -30,7 +30,8 @@ from convergence import INTERPOLATION, ncc, panel  # noqa: E402
 
 from synthstem.physics.optics import Microscope, choose_gpts  # noqa: E402
 from synthstem.physics.potential import n_slices_for  # noqa: E402
-from synthstem.physics.simulate import scan_points, simulate  # noqa: E402
+from synthstem.physics.scan_grid import scan_points  # noqa: E402
+from synthstem.physics.simulate import simulate  # noqa: E402
 
 _ABTEM = r"""
 import json, sys, time

@@ -7,7 +7,8 @@ import pytest
 from ase import Atoms
 
 from synthstem.physics.optics import Microscope
-from synthstem.physics.simulate import FAST, SimulationResult, fourier_interpolate, simulate
+from synthstem.physics.scan_grid import fourier_interpolate
+from synthstem.physics.simulate import FAST, SimulationResult, simulate
 
 # tests of contracts, method agreement and contrast trends run at the preview settings
 # (FAST, 10-23x cheaper); accuracy against converged settings: test_potential_finite.py

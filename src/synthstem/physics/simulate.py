@@ -24,8 +24,6 @@ import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import scipy.fft
-from scipy.signal import resample
 
 from .._version import __version__
 from ..random import as_rng
@@ -35,7 +33,8 @@ from . import parametrization as param
 from .prism_check import (DEFAULT_PROBES, PrismAccuracyError, PrismAccuracyWarning,
                           failure_line, prism_check as prism_check_probes)
 from .incoherent import incoherent_image, incoherent_inputs
-from .optics import Microscope, choose_gpts, fft_friendly
+from .optics import Microscope, choose_gpts
+from .scan_grid import fourier_interpolate, scan_points
 from ..structures.thermal import ADP_KEY, rms_per_atom, thermal_displacements
 from .potential import (FINITE_RADIUS, PROJECTIONS, cell_extent, n_slices_for,
                         potential_slices)
@@ -107,31 +106,6 @@ def _adp_atoms(atoms):
     if adp is None:
         return 0
     return int(np.count_nonzero(np.abs(np.asarray(adp)).reshape(len(atoms), -1).max(axis=1) > 0))
-
-
-def scan_points(length, microscope, pixels):
-    """Scan positions per axis: the Nyquist rate of the image, at most ``pixels``."""
-    m_max = math.floor(2 * microscope.convergence * 1e-3 * length / microscope.wavelength)
-    n = fft_friendly(2 * m_max + 2, 2)
-    return min(n, pixels)
-
-
-def fourier_interpolate(image, shape, extent=None, blur=0.0):
-    """Periodic Fourier interpolation of ``image`` to ``shape`` (sample 0 stays at the
-    origin), with an optional Gaussian blur of standard deviation ``blur`` [Angstrom]
-    over a field of view ``extent = (Ly, Lx)`` [Angstrom]."""
-    image = np.asarray(image, dtype=np.float64)
-    if blur > 0:
-        ny, nx = image.shape
-        ky = np.fft.fftfreq(ny, extent[0] / ny)
-        kx = np.fft.rfftfreq(nx, extent[1] / nx)
-        g = np.exp(-2 * np.pi**2 * blur**2 * (ky[:, None] ** 2 + kx[None, :] ** 2))
-        image = scipy.fft.irfft2(scipy.fft.rfft2(image) * g, s=image.shape)
-    if image.shape[0] != shape[0]:
-        image = resample(image, shape[0], axis=0)
-    if image.shape[1] != shape[1]:
-        image = resample(image, shape[1], axis=1)
-    return image
 
 
 @backend.interruptible()  # Ctrl-C stops it at the next unit of work (physics/threads.py)
