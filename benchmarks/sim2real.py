@@ -98,12 +98,17 @@ def main(argv=None):
     ap.add_argument("--pixels", type=int, default=512, help="generated image edge [px]")
     ap.add_argument("--scene-start", type=int, default=0, help="first scene index (with --render-only: fill the cache in parallel)")
     ap.add_argument("--render-only", action="store_true", help="only simulate the scenes into the cache")
+    ap.add_argument("--normalisation", default="global", choices=("global", "highpass", "local"),
+                    help="detector input normalisation (synthstem.ml.data.normalise)")
+    ap.add_argument("--crops", type=int, default=1, help="random training crops per image and epoch")
+    ap.add_argument("--ensemble", type=int, default=1, help="models trained (training seeds differ), heatmaps averaged")
+    ap.add_argument("--tag", default="", help="extra name for the work files of this variant")
     ap.add_argument("--val-condition", default="all", choices=("all", "faint"),
                     help="validation conditions: every calibration record, or only the faint end "
                          "(records with dose <= the median dose)")
     args = ap.parse_args(argv)
 
-    from synthstem.ml.detect import detect_image, load_model
+    from synthstem.ml.detect import detect_image, load_ensemble
     from synthstem.ml.data import load_points_dataset
     from synthstem.ml.train import train
 
@@ -133,20 +138,25 @@ def main(argv=None):
         val_dir += "-faint"
     write_points_folder(val_dir, raws[args.scenes:], args.variant, val_cal, pixel, args.seed + 1)
     log(f"wrote {args.scenes * args.draws} training and {args.val_scenes} validation images ({args.variant})")
-    model_path = os.path.join(args.work, f"model-{tag}.pt")
-    rec = train(load_points_dataset(train_dir), model_path, progress=log, epochs=args.epochs,
-                pixel_size=pixel * args.model_pixel, seed=args.seed, threads=args.threads,
-                width=args.width, tile=args.tile)
-    model, config = load_model(model_path)
+    samples = load_points_dataset(train_dir)
+    paths, recs = [], []
+    for k in range(args.ensemble):
+        paths.append(os.path.join(args.work, f"model-{tag}{args.tag}-m{k}.pt"))
+        recs.append(train(samples, paths[-1], progress=log, epochs=args.epochs,
+                          pixel_size=pixel * args.model_pixel, seed=args.seed + 1000 * k, threads=args.threads,
+                          width=args.width, tile=args.tile, normalisation=args.normalisation, crops=args.crops))
+    model, config = load_ensemble(paths)
+    rec = {"seconds": sum(r["seconds"] for r in recs), "members": recs}
     best, f1 = choose_threshold(model, config, val_dir, pixel)
-    log(f"trained {rec['seconds']:.0f} s; threshold {best} (generated validation box F1 {f1[best]:.3f})")
+    log(f"trained {rec['seconds']:.0f} s ({args.ensemble} model(s)); threshold {best} "
+        f"(generated validation box F1 {f1[best]:.3f})")
     out = {}
     for p in find_images([args.real]):
         img, ps = read_micrograph(p)
         out[os.path.splitext(os.path.basename(p))[0]] = detect_image(model, config, img, ps or pixel, threshold=best)
     with open(args.out, "w") as fh:
         json.dump(out, fh)
-    with open(os.path.join(args.work, f"run-{tag}{'-faint' if args.val_condition == 'faint' else ''}.json"), "w") as fh:
+    with open(os.path.join(args.work, f"run-{tag}{args.tag}{'-faint' if args.val_condition == 'faint' else ''}.json"), "w") as fh:
         json.dump({"threshold": best, "val_f1": f1, "training": rec, "args": vars(args)}, fh, indent=1)
     log(f"{sum(map(len, out.values()))} detections in {len(out)} images; wrote {args.out}")
     return 0
