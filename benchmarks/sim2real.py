@@ -31,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 sys.path.insert(0, HERE)
 
-from sim2real_data import SPOT_MATCH, VARIANTS, render_all, write_points_folder  # noqa: E402
+from sim2real_data import MATCH, SPOT_MATCH, VARIANTS, render_all, write_points_folder  # noqa: E402
 
 from synthstem.calibrate import calibrate  # noqa: E402
 from synthstem.evaluate.points import score_points  # noqa: E402
@@ -120,9 +120,9 @@ def main(argv=None):
     log(f"calibration: {cal.get('source', SHIPPED)}; detector offset {cal['detector']['offset']:.4g}, "
         f"gain {cal['detector']['gain']:.4g}; pixel {pixel:.4f} A")
     scene_seed = args.seed if args.scene_seed is None else args.scene_seed
-    spot = cal["spot_sigma_median"] * SPOT_MATCH * pixel
+    spot = cal["spot_sigma_median"] * SPOT_MATCH * pixel * (MATCH["spot"] if args.variant == "matched" else 1.0)
     raws = render_all(args.scenes + args.val_scenes, scene_seed, pixel, args.pixels, spot,
-                      start=args.scene_start, cache=os.path.join(args.work, "scenes"))
+                      start=args.scene_start, cache=os.path.join(args.work, "scenes"), deep=args.variant == "deep")
     log(f"simulated {len(raws)} supported-Pt scenes ({args.pixels} px, incoherent, spot {spot:.3f} A)")
     if args.render_only:
         return 0
