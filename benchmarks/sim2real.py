@@ -7,10 +7,14 @@
    only use) or, when that folder is absent, read the shipped result
    benchmarks/sim2real-calibration.json (the same calibration, written by this script);
 2. simulate supported-Pt scenes with ``synthstem.simulate(method="incoherent")`` and a probe
-   matched to the calibrated spot, then apply the calibrated conditions
-   (benchmarks/sim2real_data.py) for training and validation images;
-3. train the U-Net detector (synthstem.ml) on the generated training images;
-4. choose the detection threshold by box-rule F1 on the generated validation images only;
+   matched to the calibrated spot, half the Pt groups anywhere in a 100-400 A thicker
+   support and only the atoms within the depth of field labelled (variant ``deep``), then
+   apply the calibrated conditions (benchmarks/sim2real_data.py) for training and
+   validation images;
+3. train an ensemble of 3 U-Net detectors (synthstem.ml; training seeds differ; input
+   normalisation ``local``, 2 crops per image and epoch) on the generated training images;
+4. choose the detection threshold of the ensemble (mean heatmap) by box-rule F1 on the
+   generated validation images only;
 5. detect on every image in DIR (no labels needed) and write ``{stem: [[x, y, "Pt", score]]}``.
 
 Seeded: the same --seed and thread count give the same prediction file. Measured times
@@ -84,7 +88,7 @@ def main(argv=None):
     ap.add_argument("--out", required=True, help="predictions JSON")
     ap.add_argument("--calib", default=DEFAULT_CALIB, help="folder with images/ (and labels/) to calibrate on")
     ap.add_argument("--work", default=os.path.join(HERE, ".sim2real-work"), help="scratch folder")
-    ap.add_argument("--variant", default="full", choices=VARIANTS, help="calibration variant (ablation)")
+    ap.add_argument("--variant", default="deep", choices=VARIANTS, help="calibration variant (ablation)")
     ap.add_argument("--scenes", type=int, default=48, help="training scenes")
     ap.add_argument("--draws", type=int, default=4, help="noisy images per training scene")
     ap.add_argument("--val-scenes", type=int, default=10, help="validation scenes (threshold choice)")
@@ -98,10 +102,10 @@ def main(argv=None):
     ap.add_argument("--pixels", type=int, default=512, help="generated image edge [px]")
     ap.add_argument("--scene-start", type=int, default=0, help="first scene index (with --render-only: fill the cache in parallel)")
     ap.add_argument("--render-only", action="store_true", help="only simulate the scenes into the cache")
-    ap.add_argument("--normalisation", default="global", choices=("global", "highpass", "local"),
+    ap.add_argument("--normalisation", default="local", choices=("global", "highpass", "local"),
                     help="detector input normalisation (synthstem.ml.data.normalise)")
-    ap.add_argument("--crops", type=int, default=1, help="random training crops per image and epoch")
-    ap.add_argument("--ensemble", type=int, default=1, help="models trained (training seeds differ), heatmaps averaged")
+    ap.add_argument("--crops", type=int, default=2, help="random training crops per image and epoch")
+    ap.add_argument("--ensemble", type=int, default=3, help="models trained (training seeds differ), heatmaps averaged")
     ap.add_argument("--tag", default="", help="extra name for the work files of this variant")
     ap.add_argument("--val-condition", default="all", choices=("all", "faint"),
                     help="validation conditions: every calibration record, or only the faint end "
