@@ -7,10 +7,14 @@
    only use) or, when that folder is absent, read the shipped result
    benchmarks/sim2real-calibration.json (the same calibration, written by this script);
 2. simulate supported-Pt scenes with ``synthstem.simulate(method="incoherent")`` and a probe
-   matched to the calibrated spot, then apply the calibrated conditions
-   (benchmarks/sim2real_data.py) for training and validation images;
-3. train the U-Net detector (synthstem.ml) on the generated training images;
-4. choose the detection threshold by box-rule F1 on the generated validation images only;
+   matched to the calibrated spot, half the Pt groups anywhere in a 100-400 A thicker
+   support and only the atoms within the depth of field labelled (variant ``deep``), then
+   apply the calibrated conditions (benchmarks/sim2real_data.py) for training and
+   validation images;
+3. train an ensemble of 3 U-Net detectors (synthstem.ml; training seeds differ; input
+   normalisation ``local``, 2 crops per image and epoch) on the generated training images;
+4. choose the detection threshold of the ensemble (mean heatmap) by box-rule F1 on the
+   generated validation images only;
 5. detect on every image in DIR (no labels needed) and write ``{stem: [[x, y, "Pt", score]]}``.
 
 Seeded: the same --seed and thread count give the same prediction file. Measured times
@@ -31,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 sys.path.insert(0, HERE)
 
-from sim2real_data import SPOT_MATCH, VARIANTS, render_all, write_points_folder  # noqa: E402
+from sim2real_data import MATCH, SPOT_MATCH, VARIANTS, render_all, write_points_folder  # noqa: E402
 
 from synthstem.calibrate import calibrate  # noqa: E402
 from synthstem.evaluate.points import score_points  # noqa: E402
@@ -84,7 +88,7 @@ def main(argv=None):
     ap.add_argument("--out", required=True, help="predictions JSON")
     ap.add_argument("--calib", default=DEFAULT_CALIB, help="folder with images/ (and labels/) to calibrate on")
     ap.add_argument("--work", default=os.path.join(HERE, ".sim2real-work"), help="scratch folder")
-    ap.add_argument("--variant", default="full", choices=VARIANTS, help="calibration variant (ablation)")
+    ap.add_argument("--variant", default="deep", choices=VARIANTS, help="calibration variant (ablation)")
     ap.add_argument("--scenes", type=int, default=48, help="training scenes")
     ap.add_argument("--draws", type=int, default=4, help="noisy images per training scene")
     ap.add_argument("--val-scenes", type=int, default=10, help="validation scenes (threshold choice)")
@@ -98,12 +102,17 @@ def main(argv=None):
     ap.add_argument("--pixels", type=int, default=512, help="generated image edge [px]")
     ap.add_argument("--scene-start", type=int, default=0, help="first scene index (with --render-only: fill the cache in parallel)")
     ap.add_argument("--render-only", action="store_true", help="only simulate the scenes into the cache")
+    ap.add_argument("--normalisation", default="local", choices=("global", "highpass", "local"),
+                    help="detector input normalisation (synthstem.ml.data.normalise)")
+    ap.add_argument("--crops", type=int, default=2, help="random training crops per image and epoch")
+    ap.add_argument("--ensemble", type=int, default=3, help="models trained (training seeds differ), heatmaps averaged")
+    ap.add_argument("--tag", default="", help="extra name for the work files of this variant")
     ap.add_argument("--val-condition", default="all", choices=("all", "faint"),
                     help="validation conditions: every calibration record, or only the faint end "
                          "(records with dose <= the median dose)")
     args = ap.parse_args(argv)
 
-    from synthstem.ml.detect import detect_image, load_model
+    from synthstem.ml.detect import detect_image, load_ensemble
     from synthstem.ml.data import load_points_dataset
     from synthstem.ml.train import train
 
@@ -115,9 +124,9 @@ def main(argv=None):
     log(f"calibration: {cal.get('source', SHIPPED)}; detector offset {cal['detector']['offset']:.4g}, "
         f"gain {cal['detector']['gain']:.4g}; pixel {pixel:.4f} A")
     scene_seed = args.seed if args.scene_seed is None else args.scene_seed
-    spot = cal["spot_sigma_median"] * SPOT_MATCH * pixel
+    spot = cal["spot_sigma_median"] * SPOT_MATCH * pixel * (MATCH["spot"] if args.variant == "matched" else 1.0)
     raws = render_all(args.scenes + args.val_scenes, scene_seed, pixel, args.pixels, spot,
-                      start=args.scene_start, cache=os.path.join(args.work, "scenes"))
+                      start=args.scene_start, cache=os.path.join(args.work, "scenes"), deep=args.variant == "deep")
     log(f"simulated {len(raws)} supported-Pt scenes ({args.pixels} px, incoherent, spot {spot:.3f} A)")
     if args.render_only:
         return 0
@@ -133,20 +142,25 @@ def main(argv=None):
         val_dir += "-faint"
     write_points_folder(val_dir, raws[args.scenes:], args.variant, val_cal, pixel, args.seed + 1)
     log(f"wrote {args.scenes * args.draws} training and {args.val_scenes} validation images ({args.variant})")
-    model_path = os.path.join(args.work, f"model-{tag}.pt")
-    rec = train(load_points_dataset(train_dir), model_path, progress=log, epochs=args.epochs,
-                pixel_size=pixel * args.model_pixel, seed=args.seed, threads=args.threads,
-                width=args.width, tile=args.tile)
-    model, config = load_model(model_path)
+    samples = load_points_dataset(train_dir)
+    paths, recs = [], []
+    for k in range(args.ensemble):
+        paths.append(os.path.join(args.work, f"model-{tag}{args.tag}-m{k}.pt"))
+        recs.append(train(samples, paths[-1], progress=log, epochs=args.epochs,
+                          pixel_size=pixel * args.model_pixel, seed=args.seed + 1000 * k, threads=args.threads,
+                          width=args.width, tile=args.tile, normalisation=args.normalisation, crops=args.crops))
+    model, config = load_ensemble(paths)
+    rec = {"seconds": sum(r["seconds"] for r in recs), "members": recs}
     best, f1 = choose_threshold(model, config, val_dir, pixel)
-    log(f"trained {rec['seconds']:.0f} s; threshold {best} (generated validation box F1 {f1[best]:.3f})")
+    log(f"trained {rec['seconds']:.0f} s ({args.ensemble} model(s)); threshold {best} "
+        f"(generated validation box F1 {f1[best]:.3f})")
     out = {}
     for p in find_images([args.real]):
         img, ps = read_micrograph(p)
         out[os.path.splitext(os.path.basename(p))[0]] = detect_image(model, config, img, ps or pixel, threshold=best)
     with open(args.out, "w") as fh:
         json.dump(out, fh)
-    with open(os.path.join(args.work, f"run-{tag}{'-faint' if args.val_condition == 'faint' else ''}.json"), "w") as fh:
+    with open(os.path.join(args.work, f"run-{tag}{args.tag}{'-faint' if args.val_condition == 'faint' else ''}.json"), "w") as fh:
         json.dump({"threshold": best, "val_f1": f1, "training": rec, "args": vars(args)}, fh, indent=1)
     log(f"{sum(map(len, out.values()))} detections in {len(out)} images; wrote {args.out}")
     return 0

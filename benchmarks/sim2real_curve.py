@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "src"))
 
 from synthstem.evaluate.points import score_points  # noqa: E402
 from synthstem.io.micrographs import find_images, read_micrograph  # noqa: E402
-from synthstem.ml.detect import detect_image, load_model  # noqa: E402
+from synthstem.ml.detect import detect_image, load_ensemble  # noqa: E402
 
 THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.05), 2)
 
@@ -48,12 +48,12 @@ def curve(model, config, folder, pixel):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", required=True)
+    ap.add_argument("--model", action="append", required=True, help="model file (several: an ensemble)")
     ap.add_argument("--set", action="append", required=True, help="NAME=DIR with images/ and labels/")
     ap.add_argument("--pixel", type=float, default=0.293, help="pixel size of .npy images [Angstrom]")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
-    model, config = load_model(args.model)
+    model, config = load_ensemble(args.model)
     res = {}
     for item in args.set:
         name, folder = item.split("=", 1)

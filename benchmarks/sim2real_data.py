@@ -25,7 +25,10 @@ Calibration variants (``VARIANTS``), for the ablation:
 - ``noise``: + calibrated dose (with its image-to-image spread), detector offset, gain and
   integer counts;
 - ``full``: + scan streaks (row gain with the fitted spectrum) and a thicker support
-  (``stack_support``).
+  (``stack_support``);
+- ``matched``: ``full`` with the spot width, atom contrast and row gain each scaled by real /
+  generated of that statistic, as ``calibrate`` measures it on ``full`` images (``MATCH``):
+  the calibration closed once around the generator.
 
 Every image is drawn from ``numpy.random.default_rng([seed, index])``: same seed, same set.
 Per image, one real image's calibration record (chosen at random) supplies the condition
@@ -43,12 +46,17 @@ from scipy import ndimage
 from synthstem import simulate
 from synthstem.noise.conditions import Condition
 from synthstem.physics.optics import Microscope
-from synthstem.scenes.base import SITE_KEY
+from synthstem.labels.focus import in_focus
+from synthstem.scenes.base import INSTANCE_KEY, SITE_KEY
 from synthstem.scenes.supported import build_supported
 
-VARIANTS = ("spots", "noise", "full")
+VARIANTS = ("spots", "noise", "full", "matched", "deep")
 #: simulated / wanted spot sigma: the fit on generated images measures wider than rendered (SIM2REAL.md)
 SPOT_MATCH = 0.85
+#: the ``matched`` variant: ``full`` with each statistic's generator setting scaled by real / generated
+#: as measured by ``calibrate`` on generated images of ``full`` (SIM2REAL.md, calibration table):
+#: spot sigma 3.90 / 4.30 px, single-atom contrast 0.284 / 0.342, row-to-row 0.0220 / 0.0403
+MATCH = {"spot": 3.90 / 4.30, "contrast": 0.284 / 0.342, "row_gain": 0.0220 / 0.0403}
 #: Gaussian sigma [Angstrom] of the intensity of the aberration-free 200 kV, 20 mrad probe
 #: (FWHM 0.51 lambda / alpha = 0.64 A); the source size adds in quadrature
 PROBE_SIGMA = 0.27
@@ -75,15 +83,53 @@ def draw_microscope(rng, spot_sigma, thickness):
         Cs=float(rng.uniform(-5e4, 5e4)))
 
 
-def render_scene(scene, microscope, n):
+#: ``deep`` variant: fraction of the heavy-atom groups moved into the missing support, and the
+#: range [Angstrom] of that support's thickness (the real one is ~10x the 30-70 A film: the
+#: single-atom contrast, SIM2REAL.md)
+DEEP_FRACTION = 0.5
+DEEP_RANGE = (100.0, 400.0)
+
+
+def deepen(atoms, heavy, rng, extra):
+    """Move a random ``DEEP_FRACTION`` of the heavy-atom groups (``INSTANCE_KEY``: a pair or a
+    cluster moves as one) down by ``U(0, extra)`` [Angstrom] each: Pt anywhere in a support
+    ``extra`` thicker than the simulated film (a porous support; the missing thickness is the
+    recipe's extra background). Returns a copy with the cell deep enough."""
+    a = atoms.copy()
+    ids = a.arrays[INSTANCE_KEY]
+    z = a.positions[:, 2].copy()
+    for g in np.unique(ids[heavy]):
+        if rng.random() < DEEP_FRACTION:
+            z[heavy & (ids == g)] += rng.uniform(0.0, extra)
+    a.positions[:, 2] = z
+    cell = a.cell.lengths()
+    a.set_cell([cell[0], cell[1], max(cell[2], float(z.max()) + 1.0)])
+    return a
+
+
+def deep_scene(atoms, heavy, microscope, rng):
+    """The ``deep`` variant's atoms (``deepen`` with a support thickness drawn from
+    ``DEEP_RANGE``) and its labelled atoms: the heavy ones within the depth of field."""
+    a = deepen(atoms, heavy, rng, float(rng.uniform(*DEEP_RANGE)))
+    return a, heavy & in_focus(a.positions[:, 2], microscope)
+
+
+def render_scene(scene, microscope, n, rng=None):
     """``(support, heavy, xy)``: incoherent images (``synthstem.simulate``) of the support and
-    of the heavy atoms, ``n x n`` px over the scene, and the heavy atoms' pixel positions (x, y)."""
+    of the heavy atoms, ``n x n`` px over the scene, and the labelled heavy atoms' pixel
+    positions (x, y): all of them, or with ``rng`` (the ``deep`` variant) the scene's heavy
+    atoms partly moved deep into a thicker support (``deepen``) and only those within the
+    probe's depth of field labelled (``synthstem.labels.focus.in_focus``: the others are
+    blurred blobs an annotator does not mark; the real labels are of visible atoms)."""
     a = scene.atoms
     pixel = a.cell.lengths()[0] / n
     heavy = a.arrays[SITE_KEY] != ""
+    labelled = heavy
+    if rng is not None:
+        a, labelled = deep_scene(a, heavy, microscope, rng)
     imgs = [simulate(a[sel], microscope, pixels=n, method="incoherent", phonons=0, workers=1).image
             if np.any(sel) else np.zeros((n, n)) for sel in (~heavy, heavy)]
-    return imgs[0], imgs[1], a.positions[heavy, :2] / pixel
+    return imgs[0], imgs[1], a.positions[labelled, :2] / pixel
 
 
 def _record(calibration, rng):
@@ -123,7 +169,7 @@ def make_image(raw, variant, calibration, pixel, rng, others=()):
     ``others``: simulated scenes whose supports thicken this one's (``stack_support``; the
     ``full`` variant only)."""
     support, heavy, xy = raw[:3]
-    if variant == "full":
+    if variant in ("full", "matched", "deep"):
         support = stack_support(raw, list(others), rng)
     rec = _record(calibration, rng)
     det = calibration["detector"]
@@ -132,7 +178,7 @@ def make_image(raw, variant, calibration, pixel, rng, others=()):
     peak = single_atom_peak(heavy, xy)
     supported = support > 0.2 * np.median(support[support > 0]) if np.any(support > 0) else np.ones_like(support, bool)
     level = float(np.mean(support[supported])) if np.any(supported) else 0.0
-    contrast = rec["spot_contrast"] * float(rng.uniform(0.8, 1.25))
+    contrast = rec["spot_contrast"] * float(rng.uniform(0.8, 1.25)) * (MATCH["contrast"] if variant == "matched" else 1.0)
     extra = max(peak / contrast - level, 0.0)
     img = support + heavy
     # the thickness map of the (stacked) support: its image smoothed over 30 px (~9 A), so
@@ -144,8 +190,9 @@ def make_image(raw, variant, calibration, pixel, rng, others=()):
     else:
         params.update(counts=rec["dose"], quantise=True, detector_offset=max(det["offset"], 0.0),
                       detector_gain=det["gain"])
-    if variant == "full":
-        params.update(row_gain=rec["row_gain"], row_exponent=rec["row_exponent"])
+    if variant in ("full", "matched", "deep"):
+        gain = rec["row_gain"] * (MATCH["row_gain"] if variant == "matched" else 1.0)
+        params.update(row_gain=gain, row_exponent=rec["row_exponent"])
     cond = Condition("calibrated", **params)
     out = cond.apply(img, rng=rng, background_map=bmap)
     return out, {"variant": variant, "contrast_target": contrast, "single_atom_peak": peak,
@@ -170,7 +217,7 @@ def write_points_folder(folder, raws, variant, calibration, pixel, seed, start=0
     return folder
 
 
-def render_all(n_scenes, seed, pixel, n, spot_sigma, start=0, cache=None):
+def render_all(n_scenes, seed, pixel, n, spot_sigma, start=0, cache=None, deep=False):
     """Simulated scenes ``[(support, heavy, xy, microscope), ...]``: scene ``k`` from
     ``default_rng([seed, 0, k])``, its microscope from ``default_rng([seed, 2, k])``
     (``draw_microscope`` with the spot sigma ``spot_sigma`` [Angstrom] +-10 %).
@@ -181,7 +228,7 @@ def render_all(n_scenes, seed, pixel, n, spot_sigma, start=0, cache=None):
     raws = []
     for k in range(start, start + n_scenes):
         path = None if cache is None else os.path.join(
-            cache, f"scene-inc-{seed}-{n}-{pixel:.4f}-{spot_sigma:.4f}-{k}.npz")
+            cache, f"scene-inc{'-deep' if deep else ''}-{seed}-{n}-{pixel:.4f}-{spot_sigma:.4f}-{k}.npz")
         if path is not None and os.path.exists(path):
             with np.load(path) as z:
                 raws.append((z["support"], z["heavy"], z["xy"], json.loads(str(z["microscope"]))))
@@ -190,7 +237,7 @@ def render_all(n_scenes, seed, pixel, n, spot_sigma, start=0, cache=None):
         z = scene.atoms.positions[:, 2]
         mrng = np.random.default_rng([seed, 2, k])
         mic = draw_microscope(mrng, spot_sigma * float(mrng.uniform(0.9, 1.1)), float(np.ptp(z)) if len(z) else 0.0)
-        support, heavy, xy = render_scene(scene, mic, n)
+        support, heavy, xy = render_scene(scene, mic, n, np.random.default_rng([seed, 3, k]) if deep else None)
         raw = (support, heavy, xy, mic.to_dict())
         if path is not None:
             os.makedirs(cache, exist_ok=True)

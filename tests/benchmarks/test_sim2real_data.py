@@ -63,3 +63,32 @@ def test_variants_and_points_folder(tmp_path):
     lines = (tmp_path / "set" / "labels" / "gen0000.csv").read_text().splitlines()
     assert lines[0] == ",X,Y,class" and len(lines) - 1 == len(raws[0][2])
     assert folder == str(tmp_path / "set")
+
+
+def test_deep_variant_moves_groups_and_labels_only_atoms_in_focus():
+    """``deepen`` moves whole groups (one instance id) down by at most ``extra``; the deep
+    render labels exactly the heavy atoms within the depth of field, and its heavy image is
+    the simulator's image of the moved atoms."""
+    from synthstem import simulate
+    from synthstem.labels.focus import depth_of_field
+    from synthstem.scenes.base import INSTANCE_KEY, SITE_KEY
+
+    scene = data.draw_scene(np.random.default_rng([0, 0, 9]), size=0.3 * 160)  # 9 heavy atoms, 6 in focus
+    a = scene.atoms
+    heavy = a.arrays[SITE_KEY] != ""
+    moved = data.deepen(a, heavy, np.random.default_rng(2), 300.0)
+    dz = moved.positions[:, 2] - a.positions[:, 2]
+    assert np.all(dz[~heavy] == 0) and np.all((dz >= 0) & (dz <= 300.0))
+    ids = a.arrays[INSTANCE_KEY]
+    for g in np.unique(ids[heavy]):
+        assert np.ptp(dz[heavy & (ids == g)]) == 0  # a pair or cluster moves as one
+    assert moved.cell.lengths()[2] >= moved.positions[:, 2].max()
+    mic = data.draw_microscope(np.random.default_rng(1), 1.0, 40.0)
+    deep, labelled = data.deep_scene(a, heavy, mic, np.random.default_rng(5))
+    z = deep.positions[:, 2]
+    np.testing.assert_array_equal(labelled, heavy & (np.abs(z - mic.defocus) <= depth_of_field(mic)))
+    assert 0 < labelled.sum() < heavy.sum()  # some in focus, some blurred
+    support, heavy_img, xy = data.render_scene(scene, mic, 160, np.random.default_rng(5))
+    np.testing.assert_allclose(xy, deep.positions[labelled, :2] / 0.3)
+    whole = simulate(deep[heavy], mic, pixels=160, method="incoherent", phonons=0).image
+    np.testing.assert_allclose(heavy_img, whole, rtol=1e-9, atol=1e-12 * whole.max())

@@ -150,3 +150,104 @@ def test_train_on_a_run_dataset(tiny, tmp_path):
 
     cfg = torch.load(model, weights_only=True)["config"]
     assert cfg["classes"] == sorted({c for s in samples for c in s["classes"]})
+
+
+def _slow_normalise(image, method, sigma=8.0, local_sigma=16.0):
+    """Explicit twin of ``normalise``: the Gaussian background by direct weighted sums with
+    reflected edges (scipy's 'reflect' = half-sample symmetric), then the definitions."""
+    x = np.asarray(image, float)
+
+    def blur(a, s):
+        r = int(4.0 * s + 0.5)  # scipy's truncate=4
+        k = np.exp(-np.arange(-r, r + 1) ** 2 / (2 * s * s))
+        k /= k.sum()
+        out = a
+        for axis in (0, 1):
+            pad = [(0, 0), (0, 0)]
+            pad[axis] = (r, r)
+            p = np.pad(out, pad, mode="symmetric")
+            out = sum(k[j] * np.take(p, np.arange(j, j + a.shape[axis]), axis=axis) for j in range(2 * r + 1))
+        return out
+
+    r = x - blur(x, sigma)
+    if method == "highpass":
+        med = np.median(r)
+        return (r - med) / (1.4826 * np.median(np.abs(r - med)))
+    rms = np.sqrt(blur(r * r, local_sigma))
+    return r / np.maximum(rms, 0.25 * np.median(rms))
+
+
+@pytest.mark.parametrize("method", ["highpass", "local"])
+def test_normalisations_against_slow_twin_and_their_purpose(method):
+    rng = np.random.default_rng(4)
+    noise = rng.normal(0, 1, (96, 80))
+    np.testing.assert_allclose(normalise(noise, method), _slow_normalise(noise, method), atol=1e-4)
+    # what they are for: a smooth gradient and an offset/gain change do not change the input
+    yy, xx = np.mgrid[:96, :80]
+    ramp = 5.0 * xx / 80 + 3.0 * np.sin(yy / 40.0)
+    a, b = normalise(noise, method), normalise(7.0 + 3.0 * (noise + ramp), method)
+    assert np.abs(a - b)[20:-20, 20:-20].max() < 0.1  # (the sine's curvature leaks ~0.07)
+    # the global normalisation is scaled by the gradient instead
+    assert np.abs(normalise(noise) - normalise(noise + ramp)).max() > 1.0
+
+
+def test_local_normalisation_equalises_regions_of_different_noise():
+    """``local``: a region with 4x the fluctuation comes out with about the same spread as
+    the quiet one; ``highpass`` keeps the 4x."""
+    rng = np.random.default_rng(5)
+    img = rng.normal(0, 1, (128, 128))
+    img[:, 64:] *= 4.0
+    for method, ratio in (("local", 1.0), ("highpass", 4.0)):
+        z = normalise(img, method)
+        assert z[:, 96:].std() / z[:, :32].std() == pytest.approx(ratio, rel=0.15), method
+    with pytest.raises(ValueError, match="unknown normalisation 'sobel'"):
+        normalise(img, "sobel")
+
+
+def test_crops_normalisation_recorded_and_ensemble(trained, tmp_path, capsys):
+    import torch
+
+    from synthstem.ml.detect import detect_image, load_ensemble, load_model
+
+    root, model, args = trained
+    other = tmp_path / "local.pt"
+    assert main(args[:3] + [str(other)] + args[4:] + ["--normalisation", "local", "--crops", "3"]) == 0
+    ck = torch.load(other, weights_only=True)
+    assert ck["config"]["normalisation"] == "local" and ck["training"]["crops"] == 3
+    # 4 images x 3 crops / batch 2 = 6 steps per epoch: the losses are means over them, and
+    # the model differs from the one-crop model trained with the same seed
+    base = torch.load(model, weights_only=True)
+    assert any(not torch.equal(base["state_dict"][k], ck["state_dict"][k]) for k in base["state_dict"])
+    # ensemble: the heatmap is the members' mean; mixed normalisations are refused
+    m1, _ = load_model(model)
+    second = tmp_path / "second.pt"
+    assert main(args[:3] + [str(second)] + args[4:-1] + ["5"]) == 0
+    m2, _ = load_model(second)
+    ens, cfg = load_ensemble([model, second])
+    img = np.load(root / "images" / "im0.npy")
+    from synthstem.ml.detect import heatmaps
+
+    z = normalise(resample(img, 1.0), cfg["normalisation"])
+    np.testing.assert_allclose(heatmaps(ens, cfg, z), (heatmaps(m1, cfg, z) + heatmaps(m2, cfg, z)) / 2, atol=1e-6)
+    assert detect_image(ens, cfg, img, 0.3, threshold=0.0)
+    with pytest.raises(ValueError, match="normalisation 'local' differs"):
+        load_ensemble([model, other])
+    out = tmp_path / "p.json"
+    assert main(["detect", str(model), str(root / "images"), "--ensemble", str(second), "--pixel-size", "0.3", "--out", str(out)]) == 0
+    assert sorted(json.loads(out.read_text())) == ["im0", "im1", "im2", "im3"]
+    assert main(["detect", str(model), str(root / "images"), "--ensemble", str(other), "--pixel-size", "0.3", "--out", str(out)]) == 2
+    assert "not one ensemble" in capsys.readouterr().err
+
+
+def test_models_of_0_2_still_load(trained, tmp_path):
+    """Model files of 0.2 recorded the global formula as text: they load as 'global'."""
+    import torch
+
+    from synthstem.ml.detect import load_model
+
+    _, model, _ = trained
+    ck = torch.load(model, weights_only=True)
+    ck["config"]["normalisation"] = "(x - median) / (1.4826 MAD)"
+    old = tmp_path / "old.pt"
+    torch.save(ck, old)
+    assert load_model(old)[1]["normalisation"] == "global"

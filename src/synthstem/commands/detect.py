@@ -9,6 +9,9 @@ def add_arguments(parser):
     parser.add_argument("--pixel-size", type=float, default=None,
                         help="pixel size of the images [Angstrom] (default: recorded in each file)")
     parser.add_argument("--threshold", type=float, default=None, help="heatmap threshold (default: the model's)")
+    parser.add_argument("--ensemble", action="append", default=[], metavar="MODEL",
+                        help="another model file whose heatmaps are averaged with MODEL's (repeatable; "
+                             "same pixel size, classes, depth and normalisation)")
     parser.add_argument("--out", required=True, help="predictions JSON {stem: [[x, y, class, score], ...]}")
 
 
@@ -20,11 +23,13 @@ def run(args):
     require_torch()
     from ..io.files import write_json
     from ..io.micrographs import find_images, read_micrograph
-    from ..ml.detect import detect_image, load_model
+    from ..ml.detect import detect_image, load_ensemble
 
     if args.pixel_size is not None and not args.pixel_size > 0:
         raise ValueError(f"--pixel-size must be positive [Angstrom], got {args.pixel_size}")
-    model, config = load_model(args.model)
+    model, config = load_ensemble([args.model, *args.ensemble])
+    if not args.ensemble:
+        model = model[0]
     paths = find_images(args.images)
     out = {}
     for p in paths:

@@ -18,6 +18,9 @@ def add_arguments(parser):
     parser.add_argument("--threshold", type=float, default=0.5, help="detect's default heatmap threshold")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--normalisation", default="global", choices=("global", "highpass", "local"),
+                        help="input normalisation (synthstem.ml.data.normalise; recorded in the model)")
+    parser.add_argument("--crops", type=int, default=1, help="random training crops per image and epoch")
 
 
 def run(args):
@@ -32,6 +35,7 @@ def run(args):
     samples = load_points_dataset(args.dataset)
     rec = train(samples, args.out, progress=print, epochs=args.epochs, batch=args.batch, tile=args.tile,
                 width=args.width, depth=args.depth, lr=args.lr, sigma=args.sigma, pixel_size=args.pixel_size,
-                threshold=args.threshold, seed=args.seed, threads=args.threads)
+                threshold=args.threshold, seed=args.seed, threads=args.threads,
+                normalisation=args.normalisation, crops=args.crops)
     print(f"trained on {rec['images']} images in {rec['seconds']:.0f} s ({rec['device']}); wrote {args.out}")
     return 0

@@ -21,14 +21,48 @@ from ..io.micrographs import IMAGE_SUFFIXES, read_micrograph, read_points
 __all__ = ["heatmap", "load_points_dataset", "normalise", "peaks", "resample"]
 
 
-def normalise(image):
-    """``(x - median) / (1.4826 MAD)``: the detector's input scale (offset, gain and dose free)."""
-    x = np.asarray(image, dtype=np.float64)
+#: input normalisations of the detector (the model file records which one it was trained with)
+NORMALISATIONS = ("global", "highpass", "local")
+#: Gaussian sigma [model px] of the background the ``highpass`` normalisation removes
+HIGHPASS_SIGMA = 8.0
+#: Gaussian sigma [model px] over which ``local`` measures the residual's spread
+LOCAL_SIGMA = 16.0
+
+
+def _robust_scale(x):
     med = np.median(x)
     mad = 1.4826 * np.median(np.abs(x - med))
     if not mad > 0:
         mad = x.std() or 1.0
-    return ((x - med) / mad).astype(np.float32)
+    return med, mad
+
+
+def normalise(image, method="global", sigma=HIGHPASS_SIGMA, local_sigma=LOCAL_SIGMA):
+    """The detector's input scale (offset, gain and dose free).
+
+    ``global``: ``(x - median) / (1.4826 MAD)`` over the whole image. ``highpass``: the
+    background ``G_sigma * x`` (Gaussian of ``sigma`` [px], reflected edges) is removed first
+    and the residual divided by its own robust spread, so that thickness gradients, vacuum
+    edges and the dose set neither the offset nor the scale: an atom's input is its peak
+    over the local background in units of the pixel noise. ``local``: the highpass residual
+    divided by its local rms (Gaussian-weighted over ``local_sigma`` [px], floored at a
+    quarter of its median), so a thick, textured region's granularity counts in units of
+    that region's own fluctuation.
+    """
+    x = np.asarray(image, dtype=np.float64)
+    if method == "global":
+        med, mad = _robust_scale(x)
+        return ((x - med) / mad).astype(np.float32)
+    if method == "highpass":
+        r = x - ndimage.gaussian_filter(x, float(sigma), mode="reflect")
+        med, mad = _robust_scale(r)
+        return ((r - med) / mad).astype(np.float32)
+    if method == "local":
+        r = x - ndimage.gaussian_filter(x, float(sigma), mode="reflect")
+        rms = np.sqrt(ndimage.gaussian_filter(r * r, float(local_sigma), mode="reflect"))
+        floor = 0.25 * float(np.median(rms))
+        return (r / np.maximum(rms, floor if floor > 0 else 1.0)).astype(np.float32)
+    raise ValueError(f"unknown normalisation {method!r} (one of {', '.join(NORMALISATIONS)})")
 
 
 def resample(image, factor):

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import require_torch
-from .data import from_model_coords, normalise, peaks, resample
+from .data import NORMALISATIONS, from_model_coords, normalise, peaks, resample
 
-__all__ = ["detect_image", "load_model"]
+__all__ = ["detect_image", "load_ensemble", "load_model"]
 
 
 def load_model(path):
@@ -33,7 +33,31 @@ def load_model(path):
     model = UNet(len(cfg["classes"]), int(cfg["width"]), int(cfg["depth"]))
     model.load_state_dict(ckpt["state_dict"])
     model.eval()
+    if cfg.get("normalisation") not in NORMALISATIONS:  # models before 0.3 recorded the formula
+        cfg = {**cfg, "normalisation": "global"}
     return model, {**cfg, "training": ckpt.get("training", {})}
+
+
+#: model settings that must agree for an ensemble to average its heatmaps
+ENSEMBLE_KEYS = ("pixel_size", "classes", "depth", "normalisation")
+
+
+def load_ensemble(paths):
+    """``(models, config)`` of several model files that share ``ENSEMBLE_KEYS`` (their
+    heatmaps are averaged by :func:`detect_image`); the config is the first model's, its
+    ``threshold`` the mean of theirs."""
+    loaded = [load_model(p) for p in paths]
+    if not loaded:
+        raise ValueError("no model files")
+    first = loaded[0][1]
+    for p, (_, cfg) in zip(paths[1:], loaded[1:]):
+        for key in ENSEMBLE_KEYS:
+            if cfg[key] != first[key]:
+                raise ValueError(f"{p}: {key} {cfg[key]!r} differs from {paths[0]}'s {first[key]!r}: "
+                                 "not one ensemble")
+    config = {**first, "threshold": float(np.mean([c["threshold"] for _, c in loaded])),
+              "ensemble": [str(p) for p in paths]}
+    return [m for m, _ in loaded], config
 
 
 def _windows(n, tile, margin):
@@ -50,7 +74,10 @@ def _windows(n, tile, margin):
 
 
 def heatmaps(model, config, image, tile=512, margin=32):
-    """Sigmoid heatmaps ``(classes, H, W)`` of a normalised model-scale image, tiled."""
+    """Sigmoid heatmaps ``(classes, H, W)`` of a normalised model-scale image, tiled;
+    ``model`` may be a list (an ensemble): the mean of the members' heatmaps."""
+    if isinstance(model, (list, tuple)):
+        return np.mean([heatmaps(m, config, image, tile, margin) for m in model], axis=0)
     torch = require_torch()
     mult = 2 ** int(config["depth"])
     ny, nx = image.shape
@@ -72,6 +99,8 @@ def detect_image(model, config, image, pixel_size, threshold=None, tile=512):
 
     Parameters
     ----------
+    model : torch.nn.Module or list of them
+        From :func:`load_model`, or an ensemble from :func:`load_ensemble` (mean heatmap).
     pixel_size : float
         The image's pixel size [Angstrom]; the image is rescaled to the model's.
     threshold : float, optional
@@ -81,7 +110,7 @@ def detect_image(model, config, image, pixel_size, threshold=None, tile=512):
         raise ValueError(f"pixel size must be a positive number [Angstrom], got {pixel_size!r}")
     threshold = float(config["threshold"] if threshold is None else threshold)
     factor = pixel_size / float(config["pixel_size"])
-    img = normalise(resample(image, factor))
+    img = normalise(resample(image, factor), config.get("normalisation", "global"))
     if min(img.shape) < 8:
         raise ValueError(f"image of {image.shape} px is smaller than 8 model pixels after rescaling")
     heat = heatmaps(model, config, img, tile=tile)

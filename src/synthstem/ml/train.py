@@ -16,21 +16,21 @@ import numpy as np
 
 from ..io.files import atomic_path
 from . import require_torch
-from .data import heatmap, normalise, resample, to_model_coords
+from .data import NORMALISATIONS, heatmap, normalise, resample, to_model_coords
 
 __all__ = ["TrainConfig", "prepare", "train"]
 
 #: training defaults (every one recorded in the model file)
 DEFAULTS = dict(pixel_size=None, sigma=1.5, width=16, depth=3, tile=128, batch=8, epochs=10, lr=2e-3,
-                pos_weight=20.0, seed=0, threshold=0.5, threads=None)
+                pos_weight=20.0, seed=0, threshold=0.5, threads=None, normalisation="global", crops=1)
 
 
-def prepare(samples, pixel_size, sigma, classes):
+def prepare(samples, pixel_size, sigma, classes, normalisation="global"):
     """Resample, normalise and make heatmap targets: list of (image (H, W), target (C, H, W))."""
     out = []
     for s in samples:
         factor = s["pixel_size"] / pixel_size
-        img = normalise(resample(s["image"], factor))
+        img = normalise(resample(s["image"], factor), normalisation)
         xy = to_model_coords(s["xy"], factor)
         labels = [classes.index(c) for c in s["classes"]]
         out.append((img, heatmap(xy, labels, img.shape, len(classes), sigma)))
@@ -67,7 +67,9 @@ def train(samples, out, progress=None, **params):
     **params
         Any key of ``DEFAULTS``: ``pixel_size`` [Angstrom] (default: the first sample's),
         ``sigma`` [px], ``width``, ``depth``, ``tile`` [px], ``batch``, ``epochs``, ``lr``,
-        ``pos_weight``, ``seed``, ``threshold`` (recorded default of detect), ``threads``.
+        ``pos_weight``, ``seed``, ``threshold`` (recorded default of detect), ``threads``,
+        ``normalisation`` (``"global"`` or ``"highpass"``, :func:`synthstem.ml.data.normalise`),
+        ``crops`` (random crops per image and epoch).
 
     Returns
     -------
@@ -83,7 +85,9 @@ def train(samples, out, progress=None, **params):
     cfg = {**DEFAULTS, **{k: v for k, v in params.items() if v is not None}}
     if not samples:
         raise ValueError("no training samples")
-    for key in ("epochs", "batch", "width", "depth"):
+    if cfg["normalisation"] not in NORMALISATIONS:
+        raise ValueError(f"unknown normalisation {cfg['normalisation']!r} (one of {', '.join(NORMALISATIONS)})")
+    for key in ("epochs", "batch", "width", "depth", "crops"):
         if int(cfg[key]) < 1:
             raise ValueError(f"{key} must be >= 1, got {cfg[key]}")
     if int(cfg["tile"]) % 2 ** int(cfg["depth"]):
@@ -95,16 +99,16 @@ def train(samples, out, progress=None, **params):
     torch.manual_seed(int(cfg["seed"]))
     torch.use_deterministic_algorithms(True)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    data = prepare(samples, cfg["pixel_size"], float(cfg["sigma"]), classes)
+    data = prepare(samples, cfg["pixel_size"], float(cfg["sigma"]), classes, cfg["normalisation"])
     model = UNet(len(classes), int(cfg["width"]), int(cfg["depth"])).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=float(cfg["lr"]))
-    steps = max(1, int(np.ceil(len(data) / int(cfg["batch"]))))
+    steps = max(1, int(np.ceil(len(data) * int(cfg["crops"]) / int(cfg["batch"]))))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=float(cfg["lr"]), total_steps=steps * int(cfg["epochs"]))
     rng = np.random.default_rng(int(cfg["seed"]))
     losses, t0 = [], time.perf_counter()
     for epoch in range(int(cfg["epochs"])):
         model.train()
-        order = rng.permutation(len(data))
+        order = np.concatenate([rng.permutation(len(data)) for _ in range(int(cfg["crops"]))])
         total = 0.0
         for step in range(steps):
             idx = order[step * int(cfg["batch"]):(step + 1) * int(cfg["batch"])]
@@ -127,8 +131,8 @@ def train(samples, out, progress=None, **params):
     record = {"losses": losses, "seconds": time.perf_counter() - t0, "images": len(samples),
               "device": device, "torch": str(torch.__version__), "threads": torch.get_num_threads()}
     config = {k: cfg[k] for k in ("pixel_size", "sigma", "width", "depth", "threshold")}
-    config.update(classes=classes, normalisation="(x - median) / (1.4826 MAD)")
-    training = {k: cfg[k] for k in ("tile", "batch", "epochs", "lr", "pos_weight", "seed")}
+    config.update(classes=classes, normalisation=cfg["normalisation"])
+    training = {k: cfg[k] for k in ("tile", "batch", "epochs", "crops", "lr", "pos_weight", "seed")}
     training.update(record)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     with atomic_path(out) as tmp:
