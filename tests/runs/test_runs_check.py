@@ -1,5 +1,7 @@
 """``synthstem config check``: the plan printed without running, with the run's own checks."""
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -98,6 +100,9 @@ def test_estimate_times_representative_items_and_scales_them_by_cost(tmp_path, c
     calls.clear()
     rs = estimate.estimate(tasks, workers=1, samples=2, timer=timer, startup=5.0)
     assert rs["fixed"] == 5.0 and rs["low"] == pytest.approx(5.0 + 2.0 * sum(costs))
+    # this process's age: at least its CPU time on one thread's worth, and finite
+    age = estimate.process_seconds()
+    assert 0 < age < 1e6 and age >= 0.5 * time.process_time() / max(1, os.cpu_count())
     unit = lambda t: (item_cost(t), {})  # noqa: E731 (1 s per cost unit)
     # timed single-threaded, 2 workers on 2 CPUs (1 thread each): twice as fast
     r2 = estimate.estimate(tasks, workers=2, samples=2, timer=unit, cpus=2, timing_threads=1)

@@ -66,10 +66,10 @@ def run(args):
     if args.estimate:
         from ..runs.estimate import estimate, estimate_lines
 
-        import time
+        from ..runs.estimate import process_seconds
 
         # what this process spent starting, reading the config and planning: a run does it too
-        for line in estimate_lines(estimate(tasks, workers, startup=time.process_time())):
+        for line in estimate_lines(estimate(tasks, workers, startup=process_seconds())):
             print(line)
     else:
         print("estimated time: add --estimate (times representative items of the plan)")

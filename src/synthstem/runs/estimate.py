@@ -14,14 +14,15 @@ get ``cpus // workers`` threads each (runs/execute.py), so on 2 CPUs 2 workers a
 than 1 whose simulation already uses both (measured: quickstart 33.2 s with 2 workers, 30.4 s
 with 1; the old division by the worker count predicted 15 s). The wall time is at least the
 longest single item at one worker's threads. A run's fixed cost is added: the process's
-start (``startup``: the CPU seconds the ``config check`` process spent importing, reading
-the config and planning, which a run does too) and the kernels' loading (the warm-up
+start (``startup``: the seconds the ``config check`` process spent importing, reading the
+config and planning, which a run does too: ``process_seconds``) and the kernels' loading (the warm-up
 build's seconds beyond its modelled cost at the median rate). Measured against runs:
 benchmarks/ESTIMATES.md. Exports and the report are not included; nothing is left on disk.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
@@ -29,6 +30,18 @@ from dataclasses import replace
 
 from ..physics.threads import available_cpus, default_threads
 from .numerics import item_cost
+
+
+def process_seconds():
+    """Wall seconds since this process started (Linux: ``/proc``), else its CPU seconds."""
+    try:
+        with open("/proc/self/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        with open("/proc/uptime") as fh:
+            uptime = float(fh.read().split()[0])
+        return max(uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK"), 0.0)
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.process_time()
 
 
 def _with_phonons(task, phonons):
