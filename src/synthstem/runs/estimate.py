@@ -16,7 +16,8 @@ with 1; the old division by the worker count predicted 15 s). The wall time is a
 longest single item at one worker's threads. A run's fixed cost is added: the process's
 start (``startup``: the seconds the ``config check`` process spent importing, reading the
 config and planning, which a run does too: ``process_seconds``) and the kernels' loading (the warm-up
-build's seconds beyond its modelled cost at the median rate). Measured against runs:
+build, the cheapest item at one phonon configuration, timed twice: the first build's extra
+seconds). Measured against runs:
 benchmarks/ESTIMATES.md. Exports and the report are not included; nothing is left on disk.
 """
 
@@ -95,19 +96,20 @@ def estimate(tasks, workers, samples=3, timer=None, cpus=None, timing_threads=No
                 "workers": workers, "fixed": 0.0}
     timer = timer or _timed
     picks, costs = representative(tasks, samples)
-    warm, warm_cost = 0.0, 0.0
+    loading = 0.0
     if timer is _timed:
         first = _with_phonons(tasks[picks[0]], min(1, tasks[picks[0]].physics["simulation"]
                                                      .get("phonons", 0)))
-        warm, _ = _timed(first)  # warm-up: loads or compiles the kernels
-        warm_cost = item_cost(first)
+        cold, _ = _timed(first)  # warm-up: loads or compiles the kernels ...
+        warm, _ = _timed(first)  # ... the same build again: the difference is their loading
+        loading = max(cold - warm, 0.0)
     timed = []
     for i in picks:
         seconds, stages = timer(tasks[i])
         timed.append({"name": tasks[i].name, "index": tasks[i].index, "cost": costs[i],
                       "seconds": seconds, "stages": stages})
     rates = sorted(t["seconds"] / t["cost"] for t in timed)
-    fixed = float(startup) + max(warm - warm_cost * statistics.median(rates), 0.0)
+    fixed = float(startup) + loading
     total = sum(costs)
     cpus = available_cpus() if cpus is None else cpus
     timing_threads = default_threads() if timing_threads is None else timing_threads
