@@ -46,7 +46,7 @@ def _timed(args):
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode:
-        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
+        raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
     return {"wall": wall, "cpu": cpu, "load_before": load, "stdout": proc.stdout}
 
 
@@ -80,7 +80,14 @@ def main(argv=None):
                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "rows": []}
     for spec in args.configs:
         config, _, limit = spec.partition(":")
-        row = measure(config, int(limit or 4), args.workers)
+        try:
+            row = measure(config, int(limit or 4), args.workers)
+        except RuntimeError as err:  # a failing config is a result too: record it, go on
+            results["rows"].append({"config": config, "limit": int(limit or 4), "error": str(err)})
+            print(f"| {config} | {limit} | failed: {err} |", flush=True)
+            with open(args.out, "w") as fh:
+                json.dump(results, fh, indent=1)
+            continue
         results["rows"].append(row)
         print(f"| {config} | {row['limit']} | {row['estimate']:.0f} ({row['low']:.0f}-{row['high']:.0f}) | "
               f"{row['run_wall']:.1f} | {row['run_cpu']:.1f} | {row['ratio']:.2f} | "

@@ -1,5 +1,7 @@
 """``synthstem config check``: the plan printed without running, with the run's own checks."""
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -94,6 +96,13 @@ def test_estimate_times_representative_items_and_scales_them_by_cost(tmp_path, c
     assert calls == [tasks[i].name for i in picks]
     assert r["low"] == pytest.approx(2.0 * sum(costs))
     assert r["high"] == pytest.approx(4.0 * sum(costs)) and r["low"] <= r["mid"] <= r["high"]
+    # a run's start-up is added once, whatever the rate
+    calls.clear()
+    rs = estimate.estimate(tasks, workers=1, samples=2, timer=timer, startup=5.0)
+    assert rs["fixed"] == 5.0 and rs["low"] == pytest.approx(5.0 + 2.0 * sum(costs))
+    # this process's age: at least its CPU time on one thread's worth, and finite
+    age = estimate.process_seconds()
+    assert 0 < age < 1e6 and age >= 0.5 * time.process_time() / max(1, os.cpu_count())
     unit = lambda t: (item_cost(t), {})  # noqa: E731 (1 s per cost unit)
     # timed single-threaded, 2 workers on 2 CPUs (1 thread each): twice as fast
     r2 = estimate.estimate(tasks, workers=2, samples=2, timer=unit, cpus=2, timing_threads=1)
@@ -107,12 +116,12 @@ def test_estimate_times_representative_items_and_scales_them_by_cost(tmp_path, c
     # 4 workers of 2 threads on 8 CPUs, timed on 1 thread: 8x
     r8 = estimate.estimate(tasks, workers=4, samples=2, timer=unit, cpus=8, timing_threads=1)
     assert r8["mid"] == pytest.approx(max(sum(costs) / min(8, 2 * min(4, len(tasks))), max(costs) / 2))
-    seconds, stages = estimate._timed(tasks[0])  # the real build: in memory only
-    assert seconds > 0 and stages["simulate"] > 0
+    seconds, stages = estimate._timed(tasks[0])  # the real build and write, in a temporary folder
+    assert seconds > 0 and stages["simulate"] > 0 and stages["write"] > 0
     assert not (tmp_path / "data").exists()
     assert main(["config", "check", _write(tmp_path, CONFIG), "--estimate", "--workers", "1"]) == 0
     out = capsys.readouterr().out
-    assert "estimated time:" in out and "range" in out and "timed " in out
+    assert "estimated time:" in out and "range" in out and "timed " in out and "start-up" in out
 
 
 def test_cost_model_follows_thickness_phonons_and_f():

@@ -16,7 +16,8 @@ def add_arguments(parser):
     check.add_argument("--estimate", action="store_true",
                        help="estimate the run time: builds representative items of the plan "
                             "(cheapest, median and costliest by a cost model) in memory, timed, "
-                            "and prints a range (writes nothing)")
+                            "and prints a range, start-up and item files included (written to a temporary "
+                            "folder, removed)")
     check.add_argument("--workers", type=int, default=None,
                        help="workers assumed by --estimate (default: all CPUs)")
     check.add_argument("--limit", type=int, default=None, metavar="N",
@@ -65,8 +66,11 @@ def run(args):
     if args.estimate:
         from ..runs.estimate import estimate, estimate_lines
 
-        for line in estimate_lines(estimate(tasks, workers)):
+        from ..runs.estimate import process_seconds
+
+        # what this process spent starting, reading the config and planning: a run does it too
+        for line in estimate_lines(estimate(tasks, workers, startup=process_seconds())):
             print(line)
     else:
-        print("estimated time: add --estimate (times representative items in memory)")
+        print("estimated time: add --estimate (times representative items of the plan)")
     return 0

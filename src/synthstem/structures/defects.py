@@ -20,8 +20,10 @@ distance 0.3 Angstrom) are ranked by their distance to the centre of view
 The first site is drawn by ``rng`` among the column's atoms in the middle half of the
 block's thickness (not at a surface); further sites are the column atoms of the same
 element nearest to it in depth (vacancy, substitution; the nearest column with enough
-atoms of one element is used) or the next-largest voids at least 2 Angstrom apart
-(interstitial).
+atoms of one element is used; where no column has enough, as in thin cells or high-index
+projections whose columns hold 1-2 atoms, the nearest column holding the most, and the
+defect has that many sites: its record lists them) or the next-largest voids at least 2
+Angstrom apart (interstitial).
 
 Levels
 ------
@@ -93,7 +95,8 @@ def _radius(symbol):
 
 
 def _column_sites(atoms, size, depth, pixels, n_sites, rng, anchor=None, allowed=None):
-    """Sites in the column nearest ``anchor`` that holds ``n_sites`` atoms of one element.
+    """Sites in the column nearest ``anchor`` that holds ``n_sites`` atoms of one element
+    (or, where no allowed column holds that many, the most any does).
 
     ``anchor`` is a lateral point [Angstrom] (default the centre of view); ``allowed``
     an optional function of the (m, 2) column positions [Angstrom] returning a bool mask
@@ -109,16 +112,26 @@ def _column_sites(atoms, size, depth, pixels, n_sites, rng, anchor=None, allowed
     if allowed is not None:
         order = order[np.asarray(allowed(cols.xy[order] * scale), dtype=bool)]
     numbers = atoms.numbers
+    if len(order) == 0:
+        raise ValueError("no atom column is allowed to hold the defect")
+
+    def same_counts(members):
+        return np.array([np.count_nonzero(numbers[members] == numbers[i]) for i in members])
+
+    # the nearest column with n_sites atoms of one element; where none has that many (thin
+    # or high-index projections, whose columns hold 1-2 atoms) the nearest of those holding
+    # the most: the defect then has fewer sites (its record lists them)
+    best = max(int(same_counts(cols.atom_indices[k]).max()) for k in order)
+    need = min(n_sites, best)
     for k in order:
         members = cols.atom_indices[k]
         z = atoms.positions[members, 2]
         middle = members[(z >= depth / 4.0) & (z <= 3.0 * depth / 4.0)]
         pool = middle if len(middle) else members
-        pool = np.array([i for i in pool if np.count_nonzero(numbers[members] == numbers[i]) >= n_sites], dtype=int)
+        pool = np.array([i for i in pool if np.count_nonzero(numbers[members] == numbers[i]) >= need], dtype=int)
         if len(pool):
             break
-    else:
-        raise ValueError(f"no allowed atom column holds {n_sites} atoms of one element for a level with {n_sites} sites")
+    n_sites = need
     first = int(rng.choice(pool))
     same = members[numbers[members] == numbers[first]]
     order = np.argsort(np.abs(atoms.positions[same, 2] - atoms.positions[first, 2]), kind="stable")
