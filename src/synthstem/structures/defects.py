@@ -115,23 +115,35 @@ def _column_sites(atoms, size, depth, pixels, n_sites, rng, anchor=None, allowed
     if len(order) == 0:
         raise ValueError("no atom column is allowed to hold the defect")
 
-    def same_counts(members):
-        return np.array([np.count_nonzero(numbers[members] == numbers[i]) for i in members])
+    def search(need, relaxed):
+        """The nearest column with ``need`` atoms of one element and the candidate first
+        sites: its atoms of such an element in the middle half of the depth (else, strict:
+        any of its atoms' middle half filtered; relaxed: the qualifying atoms anywhere)."""
+        for k in order:
+            members = cols.atom_indices[k]
+            counts = np.array([np.count_nonzero(numbers[members] == numbers[i]) for i in members])
+            z = atoms.positions[members, 2]
+            in_middle = (z >= depth / 4.0) & (z <= 3.0 * depth / 4.0)
+            if relaxed:
+                ok = members[counts >= need]
+                mid = ok[np.isin(ok, members[in_middle])]
+                pool = mid if len(mid) else ok
+            else:
+                pool = members[in_middle] if np.any(in_middle) else members
+                pool = np.array([i for i in pool if np.count_nonzero(numbers[members] == numbers[i]) >= need], dtype=int)
+            if len(pool):
+                return k, members, pool
+        return None
 
-    # the nearest column with n_sites atoms of one element; where none has that many (thin
-    # or high-index projections, whose columns hold 1-2 atoms) the nearest of those holding
-    # the most: the defect then has fewer sites (its record lists them)
-    best = max(int(same_counts(cols.atom_indices[k]).max()) for k in order)
-    need = min(n_sites, best)
-    for k in order:
-        members = cols.atom_indices[k]
-        z = atoms.positions[members, 2]
-        middle = members[(z >= depth / 4.0) & (z <= 3.0 * depth / 4.0)]
-        pool = middle if len(middle) else members
-        pool = np.array([i for i in pool if np.count_nonzero(numbers[members] == numbers[i]) >= need], dtype=int)
-        if len(pool):
-            break
-    n_sites = need
+    found = search(n_sites, relaxed=False)
+    if found is None:
+        # no column holds n_sites atoms of one element in the usual place (thin or high-index
+        # projections, whose columns hold 1-2 atoms): the nearest column holding the most,
+        # with fewer sites (the record lists them)
+        n_sites = min(n_sites, max(int(np.max(np.unique(numbers[cols.atom_indices[k]], return_counts=True)[1]))
+                                   for k in order))
+        found = search(n_sites, relaxed=True)
+    k, members, pool = found
     first = int(rng.choice(pool))
     same = members[numbers[members] == numbers[first]]
     order = np.argsort(np.abs(atoms.positions[same, 2] - atoms.positions[first, 2]), kind="stable")
