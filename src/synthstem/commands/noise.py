@@ -27,7 +27,7 @@ def condition_table(user=None):
 def noise_item(item, conditions, seed=None):
     """Add the images of ``conditions`` to ``item`` (in place) with the pipeline's streams.
 
-    The streams are ``synthstem.noise.conditions.noise_seed_sequence(run_seed, item_index, name)``
+    The streams are ``synthstem.noise.reference.noise_seed_sequence(run_seed, item_index, name)``
     and the pixel size ``angstrom_xy / width``, exactly as in
     ``synthstem.runs.build.build_item``; so re-noising an item reproduces its images. User
     conditions recorded in the item's settings can be used by name. Each image's condition
@@ -35,7 +35,7 @@ def noise_item(item, conditions, seed=None):
     """
     import numpy as np
 
-    from ..noise.conditions import noise_seed_sequence
+    from ..noise.reference import noise_seed_sequence
 
     info = item.seed if isinstance(item.seed, dict) else {}
     run_seed = info.get("run_seed", 0) if seed is None else seed

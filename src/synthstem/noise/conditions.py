@@ -1,19 +1,10 @@
 """Named distortion conditions (the atomagined table) and user-defined ones.
 
 ``CONDITIONS`` maps a condition name to a frozen :class:`Condition`. The reference
-conditions (atomagined README; blur [px], counts [per px], scan [px], background;
-defect level; dataset name):
-
-- raw: the simulated image itself, no noise; 'raw'
-- clean: 0.8, 400, 0.75, 2; 'stem00-clean'
-- blur1 / blur2: 1.8 / 2.8, 400, 0.75, 2
-- cnts1 / cnts2: 0.8, 100 / 40, 0.75, 2
-- scan1 / scan2: 0.8, 400, 1.00 / 1.25, 2
-- bkgd1 / bkgd2: 0.8, 400, 0.75, 6 / 10
-- blbk1: 1.8, 400, 1.00, 6; blbk2: 2.8, 400, 1.25, 10
-- dfct1 / dfct2: clean parameters, defect level 1 / 2
-- comb1: 1.8, 100, 1.00, 6, defect level 1, 'stem01-comb1'
-- comb2: 2.8, 100, 1.25, 6, defect level 1, 'stem02-comb2'
+conditions (atomagined README: blur [px], counts [per px], scan [px], background, defect
+level, dataset name; 'raw' is the simulated image itself) are built from the one table in
+:mod:`synthstem.noise.reference`, which also holds their fixed noise streams
+(``noise_seed_sequence``, re-exported here).
 
 User conditions come from a dict (a config table) through :func:`condition_from_dict`,
 optionally starting from a named condition (``base``); unknown keys are errors.
@@ -26,10 +17,10 @@ from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
-from ..random import STAGE_NOISE, STAGE_NOISE_USER, as_rng, item_seed_sequence, named_seed_sequence
+from ..random import as_rng
 from . import extras, instrument
 from .params import ConditionParams
-from .reference import REFERENCE_TABLE, REFERENCE_CONDITIONS, SEED_CHILDREN
+from .reference import REFERENCE_TABLE, REFERENCE_CONDITIONS, SEED_CHILDREN, noise_seed_sequence
 from .stem_noise import check_scalar, draw_noise_params, poisson_counts, prepare_image, shift_rows
 
 __all__ = [
@@ -399,17 +390,3 @@ def register_condition(condition, overwrite=False):
         raise ValueError(f"condition {condition.name!r} is already registered (pass overwrite=True to replace it)")
     CONDITIONS[condition.name] = condition
     return condition
-
-
-def noise_seed_sequence(run_seed, item_index, name):
-    """The noise stream of condition ``name`` in item ``item_index`` of a run.
-
-    A reference condition uses its fixed child ``SEED_CHILDREN[name]`` of the item's
-    ``STAGE_NOISE`` stream; any other name (user conditions) its own stream keyed by the
-    name's bytes (``STAGE_NOISE_USER``). Neither depends on which other conditions a run
-    makes or in which order.
-    """
-    child = SEED_CHILDREN.get(name)
-    if child is not None:
-        return item_seed_sequence(run_seed, item_index, STAGE_NOISE, child=child)
-    return named_seed_sequence(run_seed, item_index, STAGE_NOISE_USER, name)

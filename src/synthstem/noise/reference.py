@@ -1,7 +1,10 @@
 """The atomagined reference condition table (one source of truth; ``conditions.py`` builds
-the :class:`~synthstem.noise.conditions.Condition` objects from it)."""
+the :class:`~synthstem.noise.conditions.Condition` objects from it) and the conditions'
+noise streams."""
 
-__all__ = ["REFERENCE_CONDITIONS", "REFERENCE_TABLE", "SEED_CHILDREN"]
+from ..random import STAGE_NOISE, STAGE_NOISE_USER, item_seed_sequence, named_seed_sequence
+
+__all__ = ["REFERENCE_CONDITIONS", "REFERENCE_TABLE", "SEED_CHILDREN", "noise_seed_sequence"]
 
 #: The reference (atomagined) conditions: name, seed child, blur, counts, scan, background,
 #: defect level, stem index. The seed child is the condition's fixed noise stream
@@ -30,3 +33,17 @@ SEED_CHILDREN: dict[str, int] = {"raw": 0, **{row[0]: row[1] for row in REFERENC
 
 #: the reference conditions in the atomagined order ('all' in a config)
 REFERENCE_CONDITIONS: tuple[str, ...] = tuple(SEED_CHILDREN)
+
+
+def noise_seed_sequence(run_seed, item_index, name):
+    """The noise stream of condition ``name`` in item ``item_index`` of a run.
+
+    A reference condition uses its fixed child ``SEED_CHILDREN[name]`` of the item's
+    ``STAGE_NOISE`` stream; any other name (user conditions) its own stream keyed by the
+    name's bytes (``STAGE_NOISE_USER``). Neither depends on which other conditions a run
+    makes or in which order.
+    """
+    child = SEED_CHILDREN.get(name)
+    if child is not None:
+        return item_seed_sequence(run_seed, item_index, STAGE_NOISE, child=child)
+    return named_seed_sequence(run_seed, item_index, STAGE_NOISE_USER, name)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -35,7 +35,8 @@ from .prism_check import (DEFAULT_PROBES, PrismAccuracyError, PrismAccuracyWarni
 from .incoherent import incoherent_image, incoherent_inputs
 from .optics import Microscope, choose_gpts
 from .scan_grid import fourier_interpolate, scan_points
-from ..structures.thermal import ADP_KEY, rms_per_atom, thermal_displacements
+from .simulate_inputs import SimulationResult, adp_atoms, atoms_of, check_int
+from ..structures.thermal import rms_per_atom, thermal_displacements
 from .potential import (FINITE_RADIUS, PROJECTIONS, cell_extent, n_slices_for,
                         potential_slices)
 
@@ -61,51 +62,6 @@ DEFAULT_SAMPLING = numerics_rule.table()["candidates"][0]["sampling"]
 #: preview settings (the defaults before the convergence study): ~8-20x faster, HAADF mean
 #: up to ~35 % off on static cells (benchmarks/CONVERGENCE.md); ``simulate(..., **FAST)``
 FAST = {"slice_thickness": 2.0, "projection": "infinite", "sampling": "detector"}
-
-
-@dataclass
-class SimulationResult:
-    """Result of ``simulate``.
-
-    Attributes
-    ----------
-    image : (pixels, pixels) float64, fraction of the incident beam on the detector;
-        pixel (row j, col i) is the scan position (x, y) = (i Lx, j Ly) / pixels.
-    coords : (n_atoms, 2) float64 projected atom positions in pixels (x = column, y = row).
-    params : dict, JSON-serialisable record of every parameter used.
-    timings : dict [s].
-    """
-
-    image: np.ndarray
-    coords: np.ndarray
-    params: dict = field(default_factory=dict)
-    timings: dict = field(default_factory=dict)
-
-
-def _atoms_of(cell):
-    atoms = getattr(cell, "atoms", cell)
-    if not hasattr(atoms, "get_chemical_symbols") or not hasattr(atoms, "cell"):
-        raise ValueError(
-            f"cell must be an OrientedCell or ase.Atoms, got {type(cell).__name__}"
-        )
-    return atoms
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _adp_atoms(atoms):
-    """Number of atoms whose frozen-phonon displacements come from their own displacement
-    tensor (``atoms.arrays['synthstem_adp']``, CIF Debye-Waller factors)."""
-    adp = atoms.arrays.get(ADP_KEY)
-    if adp is None:
-        return 0
-    return int(np.count_nonzero(np.abs(np.asarray(adp)).reshape(len(atoms), -1).max(axis=1) > 0))
 
 
 @backend.interruptible()  # Ctrl-C stops it at the next unit of work (physics/threads.py)
@@ -221,14 +177,14 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=No
             prism_check=prism_check, prism_strict=prism_strict))
     interpolation = 4 if interpolation is None else interpolation
     t_start = time.perf_counter()
-    atoms = _atoms_of(cell)
+    atoms = atoms_of(cell)
     microscope = Microscope() if microscope is None else microscope
     if not isinstance(microscope, Microscope):
         raise ValueError(f"microscope must be a Microscope, got {type(microscope).__name__}")
-    pixels = _check_int("pixels", pixels, 8)
+    pixels = check_int("pixels", pixels, 8)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    interpolation = _check_int("interpolation", interpolation, 1)
+    interpolation = check_int("interpolation", interpolation, 1)
     lx, ly, lz = cell_extent(atoms)
     max_z = int(np.max(atoms.numbers)) if len(atoms) else 1
     rule = numerics_rule.default_numerics(lz, max_z, microscope.energy, tolerance)
@@ -244,8 +200,8 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=No
         raise ValueError(f"slice_thickness must be a number, got {slice_thickness!r}") from None
     if not (math.isfinite(slice_thickness) and slice_thickness > 0):
         raise ValueError(f"slice_thickness must be > 0 Angstrom, got {slice_thickness}")
-    phonons = _check_int("phonons", phonons, 0)
-    prism_check = _check_int("prism_check", prism_check, 0)
+    phonons = check_int("phonons", phonons, 0)
+    prism_check = check_int("prism_check", prism_check, 0)
     if not isinstance(prism_strict, (bool, np.bool_)):
         raise ValueError(f"prism_strict must be True or False, got {prism_strict!r}")
     parametrization = str(parametrization).lower()
@@ -254,7 +210,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=No
             f"parametrization must be one of {param.PARAMETRIZATIONS}, got {parametrization!r}"
         )
     device = backend.check_device(device)
-    workers_asked = None if workers is None else _check_int("workers", workers, 1)
+    workers_asked = None if workers is None else check_int("workers", workers, 1)
     workers = backend.default_threads() if workers is None else workers_asked
     if projection not in PROJECTIONS:
         raise ValueError(f"projection must be one of {PROJECTIONS}, got {projection!r}")
@@ -291,7 +247,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=No
     if scan_pixels is None:
         nsy, nsx = scan_points(ly, microscope, pixels), scan_points(lx, microscope, pixels)
     else:
-        nsy = nsx = _check_int("scan_pixels", scan_pixels, 2)
+        nsy = nsx = check_int("scan_pixels", scan_pixels, 2)
     scan_x = np.arange(nsx) * (lx / nsx)
     scan_y = np.arange(nsy) * (ly / nsy)
 
@@ -384,7 +340,7 @@ def simulate(cell, microscope=None, pixels=256, method="prism", interpolation=No
         "projection": projection if method != "incoherent" else None,
         "finite_radius": FINITE_RADIUS if projection == "finite" else None,
         "phonons": phonons,
-        "phonon_adp_atoms": _adp_atoms(atoms) if phonons else None,
+        "phonon_adp_atoms": adp_atoms(atoms) if phonons else None,
         "phonon_rms": (dict(phonon_rms) if isinstance(phonon_rms, dict) else float(phonon_rms))
         if phonons else None,
         "seed": seed_record,

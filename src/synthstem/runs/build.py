@@ -3,7 +3,7 @@
 Third step of a run, and a pure function of the task: structure (bulk -> optional sub-cell
 shift -> oriented cube), simulation (frozen phonons from the item's ``STAGE_SIMULATE``
 stream), point-defect variants (``STAGE_DEFECT``), noise conditions (each from its own
-stream, :func:`synthstem.noise.conditions.noise_seed_sequence`) and labels (columns, peak
+stream, :func:`synthstem.noise.reference.noise_seed_sequence`) and labels (columns, peak
 maps). Nothing is written here.
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 from .._version import __version__
 from ..io.hdf5 import DEFECT_COORDS, Item, root_attrs
 from ..labels.peaks import peak_map
-from ..noise.conditions import noise_seed_sequence
+from ..noise.reference import noise_seed_sequence
 from ..physics.accuracy import item_record
 from ..physics.optics import Microscope
 from ..physics.simulate import simulate

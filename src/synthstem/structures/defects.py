@@ -121,16 +121,13 @@ def _column_sites(atoms, size, depth, pixels, n_sites, rng, anchor=None, allowed
         any of its atoms' middle half filtered; relaxed: the qualifying atoms anywhere)."""
         for k in order:
             members = cols.atom_indices[k]
-            counts = np.array([np.count_nonzero(numbers[members] == numbers[i]) for i in members])
             z = atoms.positions[members, 2]
             in_middle = (z >= depth / 4.0) & (z <= 3.0 * depth / 4.0)
+            enough = np.array([np.count_nonzero(numbers[members] == numbers[i]) >= need for i in members], bool)
             if relaxed:
-                ok = members[counts >= need]
-                mid = ok[np.isin(ok, members[in_middle])]
-                pool = mid if len(mid) else ok
+                pool = members[enough & in_middle] if np.any(enough & in_middle) else members[enough]
             else:
-                pool = members[in_middle] if np.any(in_middle) else members
-                pool = np.array([i for i in pool if np.count_nonzero(numbers[members] == numbers[i]) >= need], dtype=int)
+                pool = members[enough & in_middle] if np.any(in_middle) else members[enough]
             if len(pool):
                 return k, members, pool
         return None
